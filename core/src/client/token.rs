@@ -1,0 +1,208 @@
+use super::Error;
+use super::http::map_send_error;
+use crate::problem::ProblemDetails;
+use crate::signature::{Credentials, Signer};
+use crate::time::SharedClock;
+use http::{HeaderMap, HeaderValue, Method};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+/// MEP-auth's answer to `POST /mep/token`: `{"access_token": .., "token_type": "Bearer", "expires_in": 3600}`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The bearer token (a JWT with EdgeGallery).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds the token is valid for from now (fractions are accepted when reading and dropped).
+    #[serde(deserialize_with = "lenient_seconds")]
+    pub expires_in: u64,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(u) = n.as_u64() {
+        return Ok(u);
+    }
+    match n.as_f64() {
+        Some(f) if f.is_finite() && f >= 0.0 => Ok(f.floor() as u64),
+        _ => Err(serde::de::Error::custom("expires_in must be a non-negative number")),
+    }
+}
+
+/// Supplies the bearer token of each request.
+///
+/// Implemented by [`StaticToken`], [`NoAuth`] and [`AkSkTokenProvider`]; implement it to plug in another scheme.
+#[async_trait::async_trait]
+pub trait TokenProvider: Send + Sync + fmt::Debug {
+    /// The token to send, or `None` to send no `Authorization` header.
+    async fn token(&self) -> Result<Option<String>, Error>;
+
+    /// Forgets a cached token after the server refused it with 401. Returns whether a retry with a new token
+    /// could help.
+    async fn invalidate(&self) -> bool {
+        false
+    }
+}
+
+/// Sends no `Authorization` header.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAuth;
+
+#[async_trait::async_trait]
+impl TokenProvider for NoAuth {
+    async fn token(&self) -> Result<Option<String>, Error> {
+        Ok(None)
+    }
+}
+
+/// Sends the same bearer token on every request.
+#[derive(Clone)]
+pub struct StaticToken(String);
+
+impl StaticToken {
+    /// A provider of `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+}
+
+impl fmt::Debug for StaticToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StaticToken(<redacted>)")
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenProvider for StaticToken {
+    async fn token(&self) -> Result<Option<String>, Error> {
+        Ok(Some(self.0.clone()))
+    }
+}
+
+struct Cached {
+    token: String,
+    expires_at: SystemTime,
+}
+
+/// Fetches tokens from MEP-auth with a signed AK/SK request and caches them.
+///
+/// The first request fetches a token; later ones reuse it until `refresh_before` ahead of its expiry; a 401 from
+/// the API drops it so the next request fetches a new one. Concurrent callers share one fetch.
+pub struct AkSkTokenProvider {
+    http: reqwest::Client,
+    token_url: url::Url,
+    signer: Signer,
+    clock: SharedClock,
+    refresh_before: Duration,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+impl fmt::Debug for AkSkTokenProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AkSkTokenProvider")
+            .field("token_url", &self.token_url.as_str())
+            .field("access_key", &self.signer.credentials().access_key())
+            .field("refresh_before", &self.refresh_before)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AkSkTokenProvider {
+    /// The default margin before expiry at which a token is renewed.
+    pub const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(60);
+
+    pub(crate) fn new(http: reqwest::Client, token_url: url::Url, credentials: Credentials, clock: SharedClock) -> Self {
+        Self {
+            http,
+            token_url,
+            signer: Signer::new(credentials),
+            clock,
+            refresh_before: Self::DEFAULT_REFRESH_BEFORE,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn with_refresh_before(mut self, margin: Duration) -> Self {
+        self.refresh_before = margin;
+        self
+    }
+
+    /// Fetches a new token now, whatever is cached.
+    pub async fn fetch(&self) -> Result<TokenResponse, Error> {
+        let now = self.clock.now();
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let uri: http::Uri = self
+            .token_url
+            .as_str()
+            .parse()
+            .map_err(|e| Error::InvalidRequest(format!("token URL: {e}")))?;
+        self.signer.sign(&Method::POST, &uri, &mut headers, b"", now);
+        let response = self
+            .http
+            .post(self.token_url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(map_send_error)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(map_send_error)?;
+        if !(200..300).contains(&status) {
+            return Err(Error::api(status, ProblemDetails::from_body(status, &body)));
+        }
+        serde_json::from_slice(&body).map_err(|e| Error::Auth(format!("the token answer does not decode: {e}")))
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenProvider for AkSkTokenProvider {
+    async fn token(&self) -> Result<Option<String>, Error> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if self.clock.now() + self.refresh_before < c.expires_at {
+                return Ok(Some(c.token.clone()));
+            }
+        }
+        let fresh = self.fetch().await?;
+        let expires_at = self.clock.now() + Duration::from_secs(fresh.expires_in);
+        *cached = Some(Cached {
+            token: fresh.access_token.clone(),
+            expires_at,
+        });
+        Ok(Some(fresh.access_token))
+    }
+
+    async fn invalidate(&self) -> bool {
+        *self.cached.lock().await = None;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_response_reads_fractional_and_integer_expiry() {
+        let t: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3600}"#).unwrap();
+        assert_eq!(t.expires_in, 3600);
+        let t: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599.7}"#).unwrap();
+        assert_eq!(t.expires_in, 3599);
+        assert!(serde_json::from_str::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#).is_err());
+        assert!(!format!("{t:?}").contains("a.b.c"));
+    }
+}

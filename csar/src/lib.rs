@@ -1,0 +1,1 @@
+//! MEC application packages (CSAR).

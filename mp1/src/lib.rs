@@ -1,0 +1,5 @@
+//! # mec-mp1
+//!
+//! ETSI GS MEC 011 (Mp1) for Rust.
+
+pub mod model;
