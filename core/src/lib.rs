@@ -46,4 +46,7 @@ pub mod signature;
 mod time;
 
 pub use problem::{PROBLEM_JSON, ProblemDetails};
-pub use time::{Clock, ManualClock, SharedClock, SystemClock, TimeStamp, format_sdk_date, parse_sdk_date, system_clock};
+pub use time::{
+    Clock, ManualClock, SharedClock, SystemClock, TimeStamp, format_sdk_date, parse_sdk_date,
+    system_clock,
+};

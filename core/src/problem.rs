@@ -92,7 +92,9 @@ impl ProblemDetails {
     /// is used. Never fails.
     pub fn from_body(http_status: u16, body: &[u8]) -> Self {
         let mut problem = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => serde_json::from_value(Value::Object(map)).unwrap_or_default(),
+            Ok(Value::Object(map)) => {
+                serde_json::from_value(Value::Object(map)).unwrap_or_default()
+            }
             Ok(Value::String(s)) => Self::new(0, s),
             Ok(Value::Null) | Err(_) if body.is_empty() => Self::default(),
             Ok(other) => Self::new(0, other.to_string()),
@@ -155,7 +157,10 @@ mod tests {
     #[test]
     fn reads_bodies_of_every_shape() {
         let p = ProblemDetails::from_body(401, br#""Invalid access or signature.""#);
-        assert_eq!((p.status, p.detail.as_str()), (401, "Invalid access or signature."));
+        assert_eq!(
+            (p.status, p.detail.as_str()),
+            (401, "Invalid access or signature.")
+        );
         let p = ProblemDetails::from_body(502, b"bad gateway\n");
         assert_eq!((p.status, p.detail.as_str()), (502, "bad gateway"));
         let p = ProblemDetails::from_body(404, b"");

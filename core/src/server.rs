@@ -48,7 +48,9 @@ impl fmt::Display for ApiError {
 
 impl StdError for ApiError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.cause.as_deref().map(|e| e as &(dyn StdError + 'static))
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
     }
 }
 
@@ -82,7 +84,8 @@ impl ApiError {
 
     /// 401 Unauthorized: no valid credentials; adds `WWW-Authenticate: Bearer`.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, detail).with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
 
     /// 403 Forbidden: the caller may not do this.
@@ -133,7 +136,10 @@ impl ApiError {
     /// 500 Internal Server Error. The cause is logged when the response is rendered; the client only sees a
     /// generic detail.
     pub fn internal(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "the server failed to process the request");
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server failed to process the request",
+        );
         e.cause = Some(cause.into());
         e
     }
@@ -210,9 +216,9 @@ impl IntoResponse for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                Self::unsupported_media_type("the request body must be sent as Content-Type: application/json")
-            }
+            JsonRejection::MissingJsonContentType(_) => Self::unsupported_media_type(
+                "the request body must be sent as Content-Type: application/json",
+            ),
             JsonRejection::BytesRejection(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Self::payload_too_large("the request body is larger than the server accepts")
             }
@@ -251,7 +257,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
-            Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
+            Ok(body) => (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                body,
+            )
+                .into_response(),
             Err(e) => ApiError::internal(e).into_response(),
         }
     }
@@ -265,7 +278,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
         Ok(Self(value))
     }
 }
@@ -278,19 +292,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) = axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(Self(value))
     }
 }
 
 /// A fallback handler for routers: 404 problem+json naming the path.
 pub async fn not_found_fallback(uri: axum::http::Uri) -> ApiError {
-    ApiError::not_found(format!("no resource at {}", uri.path())).with_instance(uri.path().to_owned())
+    ApiError::not_found(format!("no resource at {}", uri.path()))
+        .with_instance(uri.path().to_owned())
 }
 
 /// A handler for a known path called with a method it does not serve: 405 problem+json.
-pub async fn method_not_allowed_fallback(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::method_not_allowed(format!("{method} is not allowed on {}", uri.path())).with_instance(uri.path().to_owned())
+pub async fn method_not_allowed_fallback(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> ApiError {
+    ApiError::method_not_allowed(format!("{method} is not allowed on {}", uri.path()))
+        .with_instance(uri.path().to_owned())
 }
 
 #[cfg(test)]
@@ -302,7 +322,10 @@ mod tests {
 
     async fn problem_of(response: Response) -> (StatusCode, String, ProblemDetails) {
         let status = response.status();
-        let ct = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        let ct = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, ct, serde_json::from_slice(&bytes).unwrap())
     }
@@ -377,7 +400,11 @@ mod tests {
             (Some("application/json"), r#"{"n":300}"#, 400),
             (Some("application/json"), r#"{}"#, 400),
             (None, r#"{"n":1}"#, 415),
-            (Some("application/json"), r#"{"n":1,"padding":"0123456789"}"#, 413),
+            (
+                Some("application/json"),
+                r#"{"n":1,"padding":"0123456789"}"#,
+                413,
+            ),
         ];
         for (ct, body, code) in cases {
             let (status, content_type, p) = problem_of(send(ct, body).await.unwrap()).await;

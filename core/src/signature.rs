@@ -62,7 +62,11 @@ pub const DEFAULT_SIGNED_HEADERS: [&str; 3] = ["content-type", "host", DATE_HEAD
 pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// Go's `url.QueryEscape`: everything but `A-Za-z0-9-_.~` is `%XX`-escaped (space is handled apart).
-const QUERY_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// An access key (AK) and its secret key (SK). `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -115,7 +119,9 @@ fn is_key_byte(b: u8) -> bool {
 
 /// Escapes a string as Go's `url.QueryEscape` does (space becomes `+`).
 pub fn query_escape(s: &str) -> String {
-    utf8_percent_encode(s, QUERY_ESCAPE).to_string().replace("%20", "+")
+    utf8_percent_encode(s, QUERY_ESCAPE)
+        .to_string()
+        .replace("%20", "+")
 }
 
 /// The canonical URI of a (percent-encoded) request path: `/mep/token` becomes `/mep/token/`.
@@ -160,7 +166,13 @@ pub fn canonical_headers(headers: &HeaderMap, signed: &[String]) -> String {
 }
 
 /// The complete canonical request, ready to be hashed into the string to sign.
-pub fn canonical_request(method: &Method, uri: &Uri, headers: &HeaderMap, signed: &[String], body: &[u8]) -> String {
+pub fn canonical_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    signed: &[String],
+    body: &[u8],
+) -> String {
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         method.as_str(),
@@ -197,7 +209,10 @@ fn hmac_sha256(secret_key: &str, string_to_sign: &str) -> Vec<u8> {
 }
 
 fn sorted_lowercase(names: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
-    let mut names: Vec<String> = names.into_iter().map(|n| n.as_ref().trim().to_ascii_lowercase()).collect();
+    let mut names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.as_ref().trim().to_ascii_lowercase())
+        .collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -237,18 +252,30 @@ impl Signer {
 
     /// Signs a request at time `now`: sets `x-sdk-date`, sets `host` from the URI's authority when absent, and
     /// sets `authorization`.
-    pub fn sign(&self, method: &Method, uri: &Uri, headers: &mut HeaderMap, body: &[u8], now: SystemTime) {
+    pub fn sign(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &mut HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) {
         let date = format_sdk_date(now);
         if let Ok(value) = HeaderValue::from_str(&date) {
             headers.insert(HeaderName::from_static(DATE_HEADER), value);
         }
-        if !headers.contains_key(http::header::HOST) {
-            if let Some(value) = uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()) {
-                headers.insert(http::header::HOST, value);
-            }
+        if !headers.contains_key(http::header::HOST)
+            && let Some(value) = uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            headers.insert(http::header::HOST, value);
         }
         let canonical = canonical_request(method, uri, headers, &self.signed_headers, body);
-        let sig = signature(&self.credentials.secret_key, &string_to_sign(&date, &canonical));
+        let sig = signature(
+            &self.credentials.secret_key,
+            &string_to_sign(&date, &canonical),
+        );
         let auth = format!(
             "{ALGORITHM} Access={}, SignedHeaders={}, Signature={sig}",
             self.credentials.access_key,
@@ -317,7 +344,9 @@ impl AuthorizationHeader {
     pub fn parse(value: &str) -> Result<Self, VerifyError> {
         let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
         if scheme != ALGORITHM {
-            return Err(VerifyError::UnsupportedAlgorithm(scheme.chars().take(32).collect()));
+            return Err(VerifyError::UnsupportedAlgorithm(
+                scheme.chars().take(32).collect(),
+            ));
         }
         let mut parts = rest.split(", ");
         let mut field = |name: &'static str| -> Result<&str, VerifyError> {
@@ -331,17 +360,27 @@ impl AuthorizationHeader {
         let signed = field("SignedHeaders")?;
         let signature = field("Signature")?;
         if parts.next().is_some() {
-            return Err(VerifyError::MalformedAuthorization("unexpected member after Signature"));
+            return Err(VerifyError::MalformedAuthorization(
+                "unexpected member after Signature",
+            ));
         }
         if access_key.is_empty() || access_key.len() > 128 || !access_key.bytes().all(is_key_byte) {
             return Err(VerifyError::MalformedAuthorization("Access"));
         }
         let signed_headers: Vec<String> = signed.split(';').map(str::to_owned).collect();
-        let valid_name = |n: &String| !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid_name = |n: &String| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
         if signed.len() > 1024 || !signed_headers.iter().all(valid_name) {
             return Err(VerifyError::MalformedAuthorization("SignedHeaders"));
         }
-        if signature.len() != 64 || !signature.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if signature.len() != 64
+            || !signature
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(VerifyError::MalformedAuthorization("Signature"));
         }
         Ok(Self {
@@ -397,7 +436,10 @@ impl fmt::Debug for Verifier {
 
 impl Verifier {
     /// A verifier that knows these credentials, reads time from `clock` and allows [`DEFAULT_MAX_SKEW`].
-    pub fn new(credentials: impl IntoIterator<Item = Credentials>, clock: impl Clock + 'static) -> Self {
+    pub fn new(
+        credentials: impl IntoIterator<Item = Credentials>,
+        clock: impl Clock + 'static,
+    ) -> Self {
         let keys: HashMap<String, String> = credentials
             .into_iter()
             .map(|c| (c.access_key, c.secret_key))
@@ -422,7 +464,13 @@ impl Verifier {
     }
 
     /// Verifies a request's signature; the checks run in the order of [`VerifyError`]'s variants.
-    pub fn verify(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Verified, VerifyError> {
+    pub fn verify(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified, VerifyError> {
         let auth = headers
             .get(http::header::AUTHORIZATION)
             .ok_or(VerifyError::MissingAuthorization)?
@@ -434,7 +482,11 @@ impl Verifier {
                 return Err(VerifyError::UnsignedRequiredHeader(required));
             }
         }
-        if let Some(missing) = auth.signed_headers.iter().find(|h| !headers.contains_key(h.as_str())) {
+        if let Some(missing) = auth
+            .signed_headers
+            .iter()
+            .find(|h| !headers.contains_key(h.as_str()))
+        {
             return Err(if missing == DATE_HEADER {
                 VerifyError::MissingDate
             } else {
@@ -445,7 +497,8 @@ impl Verifier {
             .get(DATE_HEADER)
             .and_then(|v| v.to_str().ok())
             .ok_or(VerifyError::MissingDate)?;
-        let signed_at = parse_sdk_date(date).ok_or_else(|| VerifyError::MalformedDate(date.chars().take(32).collect()))?;
+        let signed_at = parse_sdk_date(date)
+            .ok_or_else(|| VerifyError::MalformedDate(date.chars().take(32).collect()))?;
         let now = self.clock.now();
         let skew = now
             .duration_since(signed_at)
@@ -464,7 +517,8 @@ impl Verifier {
         let signed = sorted_lowercase(&auth.signed_headers);
         let canonical = canonical_request(method, uri, headers, &signed, body);
         let expected = hmac_sha256(&secret, &string_to_sign(date, &canonical));
-        let given = hex::decode(&auth.signature).map_err(|_| VerifyError::MalformedAuthorization("Signature"))?;
+        let given = hex::decode(&auth.signature)
+            .map_err(|_| VerifyError::MalformedAuthorization("Signature"))?;
         if bool::from(expected.ct_eq(&given)) {
             Ok(Verified {
                 access_key: auth.access_key,

@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// assert_eq!(t.seconds, 1_623_770_544);
 /// assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"seconds":1623770544,"nanoSeconds":468538768}"#);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeStamp {
     /// Seconds since the Unix epoch (1970-01-01T00:00:00Z).
@@ -35,7 +37,9 @@ impl TimeStamp {
 
     /// This time stamp as a [`SystemTime`] (nanoseconds past one second are carried over).
     pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.seconds) + Duration::from_nanos(u64::from(self.nano_seconds))
+        UNIX_EPOCH
+            + Duration::from_secs(self.seconds)
+            + Duration::from_nanos(u64::from(self.nano_seconds))
     }
 }
 
@@ -151,7 +155,10 @@ mod tests {
     #[test]
     fn sdk_date_round_trips_the_upstream_example() {
         let t = parse_sdk_date("20210302T195133Z").unwrap();
-        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_614_714_693);
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+            1_614_714_693
+        );
         assert_eq!(format_sdk_date(t), "20210302T195133Z");
     }
 
@@ -176,9 +183,18 @@ mod tests {
     fn timestamp_round_trips_system_time() {
         let t = UNIX_EPOCH + Duration::new(1_623_770_544, 468_538_768);
         let ts = TimeStamp::from(t);
-        assert_eq!(ts, TimeStamp { seconds: 1_623_770_544, nano_seconds: 468_538_768 });
+        assert_eq!(
+            ts,
+            TimeStamp {
+                seconds: 1_623_770_544,
+                nano_seconds: 468_538_768
+            }
+        );
         assert_eq!(ts.to_system_time(), t);
-        assert_eq!(TimeStamp::from(UNIX_EPOCH - Duration::from_secs(1)), TimeStamp::default());
+        assert_eq!(
+            TimeStamp::from(UNIX_EPOCH - Duration::from_secs(1)),
+            TimeStamp::default()
+        );
     }
 
     #[test]

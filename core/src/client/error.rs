@@ -139,7 +139,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport { .. } | Self::Timeout(_) => true,
-            Self::Api { status, .. } => matches!(*status, 408 | 429) || (*status >= 500 && *status != 501),
+            Self::Api { status, .. } => {
+                matches!(*status, 408 | 429) || (*status >= 500 && *status != 501)
+            }
             _ => false,
         }
     }
@@ -204,7 +206,13 @@ mod tests {
 
     #[test]
     fn displays_status_and_problem() {
-        let e = Error::api(404, ProblemDetails::new(404, "no such service").with_title("Not Found"));
-        assert_eq!(e.to_string(), "the server answered 404: Not Found (404): no such service");
+        let e = Error::api(
+            404,
+            ProblemDetails::new(404, "no such service").with_title("Not Found"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "the server answered 404: Not Found (404): no such service"
+        );
     }
 }

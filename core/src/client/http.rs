@@ -133,9 +133,13 @@ impl HttpClientBuilder {
 
     /// Builds the client. Fails on a base URL that is not an absolute http(s) URL or a bad certificate.
     pub fn build(self) -> Result<HttpClient, Error> {
-        let mut base = Url::parse(&self.base_url).map_err(|e| Error::InvalidRequest(format!("base URL {:?}: {e}", self.base_url)))?;
+        let mut base = Url::parse(&self.base_url)
+            .map_err(|e| Error::InvalidRequest(format!("base URL {:?}: {e}", self.base_url)))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(Error::InvalidRequest(format!("base URL {:?} is not an http(s) URL", self.base_url)));
+            return Err(Error::InvalidRequest(format!(
+                "base URL {:?} is not an http(s) URL",
+                self.base_url
+            )));
         }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -152,19 +156,26 @@ impl HttpClientBuilder {
             http = http.timeout(t);
         }
         for pem in &self.root_certs_pem {
-            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| Error::InvalidRequest(format!("root certificate: {e}")))? {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::InvalidRequest(format!("root certificate: {e}")))?
+            {
                 http = http.add_root_certificate(cert);
             }
         }
-        let http = http.build().map_err(|e| Error::InvalidRequest(format!("HTTP client: {e}")))?;
+        let http = http
+            .build()
+            .map_err(|e| Error::InvalidRequest(format!("HTTP client: {e}")))?;
         let auth: Arc<dyn TokenProvider> = match self.auth {
             Auth::None => Arc::new(NoAuth),
             Auth::Bearer(token) => Arc::new(StaticToken::new(token)),
             Auth::Custom(p) => p,
-            Auth::AkSk { credentials, token_path } => {
-                let token_url = base
-                    .join(&token_path)
-                    .map_err(|e| Error::InvalidRequest(format!("token path {token_path:?}: {e}")))?;
+            Auth::AkSk {
+                credentials,
+                token_path,
+            } => {
+                let token_url = base.join(&token_path).map_err(|e| {
+                    Error::InvalidRequest(format!("token path {token_path:?}: {e}"))
+                })?;
                 Arc::new(
                     AkSkTokenProvider::new(http.clone(), token_url, credentials, self.clock)
                         .with_refresh_before(self.refresh_before),
@@ -271,7 +282,11 @@ impl HttpClient {
             let headers = response.headers().clone();
             let body = response.bytes().await.map_err(map_send_error)?;
             if (200..300).contains(&status) {
-                return Ok(ApiResponse { status, headers, body });
+                return Ok(ApiResponse {
+                    status,
+                    headers,
+                    body,
+                });
             }
             if status == 401 && !retried && self.inner.auth.invalidate().await {
                 retried = true;
@@ -344,9 +359,12 @@ impl ApiRequest {
 
     /// Sets a JSON body (and `Content-Type: application/json`).
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("body: {e}")))?;
-        self.headers
-            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("body: {e}")))?;
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         self.body = Some(Bytes::from(bytes));
         Ok(self)
     }
@@ -403,7 +421,10 @@ impl ApiResponse {
     }
 
     fn header_str(&self, name: HeaderName) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// Decodes the body as JSON.

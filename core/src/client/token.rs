@@ -36,8 +36,12 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         return Ok(u);
     }
     match n.as_f64() {
+        // A float that is finite and non-negative saturates into u64; fractions of a second are dropped.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Some(f) if f.is_finite() && f >= 0.0 => Ok(f.floor() as u64),
-        _ => Err(serde::de::Error::custom("expires_in must be a non-negative number")),
+        _ => Err(serde::de::Error::custom(
+            "expires_in must be a non-negative number",
+        )),
     }
 }
 
@@ -123,7 +127,12 @@ impl AkSkTokenProvider {
     /// The default margin before expiry at which a token is renewed.
     pub const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(60);
 
-    pub(crate) fn new(http: reqwest::Client, token_url: url::Url, credentials: Credentials, clock: SharedClock) -> Self {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        token_url: url::Url,
+        credentials: Credentials,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             http,
             token_url,
@@ -143,13 +152,17 @@ impl AkSkTokenProvider {
     pub async fn fetch(&self) -> Result<TokenResponse, Error> {
         let now = self.clock.now();
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         let uri: http::Uri = self
             .token_url
             .as_str()
             .parse()
             .map_err(|e| Error::InvalidRequest(format!("token URL: {e}")))?;
-        self.signer.sign(&Method::POST, &uri, &mut headers, b"", now);
+        self.signer
+            .sign(&Method::POST, &uri, &mut headers, b"", now);
         let response = self
             .http
             .post(self.token_url.clone())
@@ -162,7 +175,8 @@ impl AkSkTokenProvider {
         if !(200..300).contains(&status) {
             return Err(Error::api(status, ProblemDetails::from_body(status, &body)));
         }
-        serde_json::from_slice(&body).map_err(|e| Error::Auth(format!("the token answer does not decode: {e}")))
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::Auth(format!("the token answer does not decode: {e}")))
     }
 }
 
@@ -170,10 +184,10 @@ impl AkSkTokenProvider {
 impl TokenProvider for AkSkTokenProvider {
     async fn token(&self) -> Result<Option<String>, Error> {
         let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref() {
-            if self.clock.now() + self.refresh_before < c.expires_at {
-                return Ok(Some(c.token.clone()));
-            }
+        if let Some(c) = cached.as_ref()
+            && self.clock.now() + self.refresh_before < c.expires_at
+        {
+            return Ok(Some(c.token.clone()));
         }
         let fresh = self.fetch().await?;
         let expires_at = self.clock.now() + Duration::from_secs(fresh.expires_in);
@@ -196,13 +210,22 @@ mod tests {
 
     #[test]
     fn token_response_reads_fractional_and_integer_expiry() {
-        let t: TokenResponse =
-            serde_json::from_str(r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3600}"#).unwrap();
+        let t: TokenResponse = serde_json::from_str(
+            r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3600}"#,
+        )
+        .unwrap();
         assert_eq!(t.expires_in, 3600);
-        let t: TokenResponse =
-            serde_json::from_str(r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599.7}"#).unwrap();
+        let t: TokenResponse = serde_json::from_str(
+            r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3599.7}"#,
+        )
+        .unwrap();
         assert_eq!(t.expires_in, 3599);
-        assert!(serde_json::from_str::<TokenResponse>(r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#).is_err());
+        assert!(
+            serde_json::from_str::<TokenResponse>(
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#
+            )
+            .is_err()
+        );
         assert!(!format!("{t:?}").contains("a.b.c"));
     }
 }
