@@ -1,0 +1,1 @@
+//! The Mp1 client.
