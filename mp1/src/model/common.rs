@@ -1,0 +1,105 @@
+//! Types shared by both Mp1 APIs: links, category references, subscription link lists, serde helpers.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A hyperlink: `{"href": "..."}` (ETSI GS MEC 011 `LinkType`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LinkType {
+    /// The URI.
+    pub href: String,
+}
+
+impl LinkType {
+    /// A link to `href`.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self { href: href.into() }
+    }
+}
+
+/// A reference to a service category (`CategoryRef`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CategoryRef {
+    /// Reference of the catalogue.
+    pub href: String,
+    /// Unique identifier of the category.
+    pub id: String,
+    /// Name of the category.
+    pub name: String,
+    /// Category version.
+    pub version: String,
+}
+
+/// A list of links to an app's subscriptions (`MecServiceMgmtApiSubscriptionLinkList` /
+/// `MecAppSuptApiSubscriptionLinkList`, `SubscriptionLinkList` in 3.x).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionLinkList {
+    /// The links.
+    #[serde(rename = "_links")]
+    pub links: SubscriptionLinkListLinks,
+}
+
+/// The `_links` of a [`SubscriptionLinkList`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionLinkListLinks {
+    /// The list itself.
+    #[serde(rename = "self")]
+    pub self_: LinkType,
+    /// One link per subscription (EdgeGallery writes `null` for none).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub subscriptions: Vec<SubscriptionLink>,
+}
+
+/// A link to one subscription. MEC 011 2.1.1 names its type `rel`, 3.x `subscriptionType`; both are read, and
+/// what is set is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionLink {
+    /// The subscription's URI.
+    pub href: String,
+    /// The subscription type (2.1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rel: Option<String>,
+    /// The subscription type (3.x).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_type: Option<String>,
+}
+
+/// Reads `null` or an absent array as an empty `Vec` (EdgeGallery writes `null` for empty arrays).
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Reads a link given either as `{"href": ".."}` (ETSI) or as a plain string (EdgeGallery's
+/// AppTerminationNotification).
+pub(crate) fn link_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<LinkType, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Link(LinkType),
+        Plain(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Link(l) => l,
+        Either::Plain(href) => LinkType { href },
+    })
+}
+
+/// As [`link_or_string`], for optional links.
+pub(crate) fn opt_link_or_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<LinkType>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Link(LinkType),
+        Plain(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        Some(Either::Link(l)) => Some(l),
+        Some(Either::Plain(href)) => Some(LinkType { href }),
+        Some(Either::Other(_)) | None => None,
+    })
+}

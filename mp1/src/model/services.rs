@@ -1,0 +1,409 @@
+//! Service management types: `ServiceInfo` and what it carries, and service liveness.
+
+use super::common::{CategoryRef, LinkType, null_as_empty};
+use mec_core::TimeStamp;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The state of a service instance (`ServiceState`; `SUSPENDED` from MEC 011 2.2.1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ServiceState {
+    /// Available.
+    Active,
+    /// Registered but not available.
+    Inactive,
+    /// Stopped sending heartbeats (MEC 011 2.2.1+).
+    Suspended,
+}
+
+/// How a service serializes its messages (`SerializerType`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum SerializerType {
+    /// JSON.
+    #[serde(rename = "JSON")]
+    Json,
+    /// XML.
+    #[serde(rename = "XML")]
+    Xml,
+    /// Protocol buffers version 3.
+    #[serde(rename = "PROTOBUF3")]
+    Protobuf3,
+}
+
+/// Where a service is available (`LocalityType`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum LocalityType {
+    /// The whole MEC system.
+    MecSystem,
+    /// One MEC host (ETSI's default).
+    MecHost,
+    /// One NFVI point of presence.
+    NfviPop,
+    /// A zone.
+    Zone,
+    /// A group of zones.
+    ZoneGroup,
+    /// One NFVI node.
+    NfviNode,
+}
+
+/// The kind of transport (`TransportType`, `TransportTypes` in 3.x).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum TransportType {
+    /// REST over HTTP.
+    RestHttp,
+    /// Topic-based message bus.
+    MbTopicBased,
+    /// Routing-based message bus.
+    MbRouting,
+    /// Publish-subscribe message bus.
+    MbPubsub,
+    /// Remote procedure calls.
+    Rpc,
+    /// Streaming remote procedure calls.
+    RpcStreaming,
+    /// WebSocket.
+    Websocket,
+}
+
+/// An OAuth 2.0 grant type (`OAuth2Info.grantTypes`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GrantType {
+    /// `OAUTH2_AUTHORIZATION_CODE`.
+    Oauth2AuthorizationCode,
+    /// `OAUTH2_IMPLICIT_GRANT`.
+    Oauth2ImplicitGrant,
+    /// `OAUTH2_RESOURCE_OWNER`.
+    Oauth2ResourceOwner,
+    /// `OAUTH2_CLIENT_CREDENTIALS`.
+    Oauth2ClientCredentials,
+    /// Any other value, kept as sent: EdgeGallery reads a missing list back as `[""]`
+    /// (mepserver `mm5/controller_test.go writeAllServices`), which must not make a whole answer unreadable.
+    Other(String),
+}
+
+impl GrantType {
+    /// The wire spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Oauth2AuthorizationCode => "OAUTH2_AUTHORIZATION_CODE",
+            Self::Oauth2ImplicitGrant => "OAUTH2_IMPLICIT_GRANT",
+            Self::Oauth2ResourceOwner => "OAUTH2_RESOURCE_OWNER",
+            Self::Oauth2ClientCredentials => "OAUTH2_CLIENT_CREDENTIALS",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl Serialize for GrantType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for GrantType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "OAUTH2_AUTHORIZATION_CODE" => Self::Oauth2AuthorizationCode,
+            "OAUTH2_IMPLICIT_GRANT" => Self::Oauth2ImplicitGrant,
+            "OAUTH2_RESOURCE_OWNER" => Self::Oauth2ResourceOwner,
+            "OAUTH2_CLIENT_CREDENTIALS" => Self::Oauth2ClientCredentials,
+            _ => Self::Other(s),
+        })
+    }
+}
+
+/// OAuth 2.0 parameters of a transport (`OAuth2Info`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth2Info {
+    /// The grant types supported.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub grant_types: Vec<GrantType>,
+    /// The token endpoint (required in 2.1.1, optional in 3.x).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+}
+
+/// Security of a transport (`SecurityInfo`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityInfo {
+    /// OAuth 2.0 parameters.
+    #[serde(
+        rename = "oAuth2Info",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_info: Option<OAuth2Info>,
+    /// Extensions (3.x), kept as sent.
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A host and port (`EndPointInfo.Address`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Address {
+    /// Host name or IP address.
+    pub host: String,
+    /// Port number.
+    pub port: u32,
+}
+
+/// Where a transport is reached (`EndPointInfo`): exactly one of its forms.
+///
+/// On the wire it is a one-key object (`{"uris":[..]}`, `{"addresses":[..]}`, `{"alternative":{..}}`,
+/// `{"fqdn":[..]}` in 3.x). EdgeGallery writes all keys, the unused ones as `null`; the first non-null one is read.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum EndPointInfo {
+    /// URIs.
+    Uris(Vec<String>),
+    /// Host and port pairs.
+    Addresses(Vec<Address>),
+    /// Another form, left to the implementation.
+    Alternative(serde_json::Value),
+    /// Fully qualified domain names (3.x).
+    Fqdn(Vec<String>),
+}
+
+impl Serialize for EndPointInfo {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        match self {
+            Self::Uris(v) => m.serialize_entry("uris", v)?,
+            Self::Addresses(v) => m.serialize_entry("addresses", v)?,
+            Self::Alternative(v) => m.serialize_entry("alternative", v)?,
+            Self::Fqdn(v) => m.serialize_entry("fqdn", v)?,
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for EndPointInfo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let take = |key: &str| map.get(key).filter(|v| !v.is_null()).cloned();
+        if let Some(v) = take("uris") {
+            return serde_json::from_value(v)
+                .map(Self::Uris)
+                .map_err(D::Error::custom);
+        }
+        if let Some(v) = take("addresses") {
+            return serde_json::from_value(v)
+                .map(Self::Addresses)
+                .map_err(D::Error::custom);
+        }
+        if let Some(v) = take("fqdn") {
+            return serde_json::from_value(v)
+                .map(Self::Fqdn)
+                .map_err(D::Error::custom);
+        }
+        if let Some(v) = take("alternative") {
+            return Ok(Self::Alternative(v));
+        }
+        // EdgeGallery's transports list: every key null.
+        if ["uris", "addresses", "alternative"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        {
+            return Ok(Self::Uris(Vec::new()));
+        }
+        Err(D::Error::custom(
+            "endpoint: expected one of uris, addresses, alternative or fqdn",
+        ))
+    }
+}
+
+/// A transport a service is offered over (`TransportInfo`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransportInfo {
+    /// Transport id.
+    pub id: String,
+    /// Transport name.
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The kind of transport.
+    #[serde(rename = "type")]
+    pub type_: TransportType,
+    /// The protocol (e.g. `HTTP`).
+    pub protocol: String,
+    /// The protocol version.
+    pub version: String,
+    /// Where it is reached.
+    pub endpoint: EndPointInfo,
+    /// Its security.
+    #[serde(default)]
+    pub security: SecurityInfo,
+    /// Implementation-specific information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impl_specific_info: Option<serde_json::Value>,
+}
+
+/// The `self` link of a service. ETSI writes `{"href": ..}`; EdgeGallery puts the liveness URI here as
+/// `{"liveness": ".."}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSelfLink {
+    /// The service's URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    /// The liveness URI, EdgeGallery's place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<String>,
+}
+
+/// The `_links` of a service (MEC 011 2.2.1+; "shall be absent in HTTP requests").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceLinks {
+    /// The service itself.
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_: Option<ServiceSelfLink>,
+    /// Where heartbeats go, ETSI's place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<LinkType>,
+    /// The owning app instance (EdgeGallery's extra member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_instance_id: Option<String>,
+}
+
+/// A service, as registered and discovered (`ServiceInfo`, with 2.1.1's `ServiceInfo.Post` folded in).
+///
+/// `consumedLocalOnly` and `isLocal` are kept as sent: ETSI defaults an absent value to `true`, EdgeGallery omits
+/// `false` in its answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceInfo {
+    /// Service instance id, assigned by the MEP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ser_instance_id: Option<String>,
+    /// Service name.
+    pub ser_name: String,
+    /// Service category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ser_category: Option<CategoryRef>,
+    /// Service version.
+    pub version: String,
+    /// Service state.
+    pub state: ServiceState,
+    /// A transport from `GET /transports`, by id (instead of `transportInfo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport_id: Option<String>,
+    /// The transport.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport_info: Option<TransportInfo>,
+    /// How messages are serialized.
+    pub serializer: SerializerType,
+    /// Where the service is available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_of_locality: Option<LocalityType>,
+    /// Whether only local apps may consume it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed_local_only: Option<bool>,
+    /// Whether it runs on the local MEC host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_local: Option<bool>,
+    /// Heartbeat interval in seconds (2.2.1+); 0 in a request lets the MEP choose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_interval: Option<u32>,
+    /// Links (2.2.1+).
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<ServiceLinks>,
+}
+
+impl ServiceInfo {
+    /// A service with its required members and nothing else.
+    pub fn new(
+        ser_name: String,
+        version: String,
+        state: ServiceState,
+        serializer: SerializerType,
+    ) -> Self {
+        Self {
+            ser_instance_id: None,
+            ser_name,
+            ser_category: None,
+            version,
+            state,
+            transport_id: None,
+            transport_info: None,
+            serializer,
+            scope_of_locality: None,
+            consumed_local_only: None,
+            is_local: None,
+            liveness_interval: None,
+            links: None,
+        }
+    }
+
+    /// Sets the category.
+    #[must_use]
+    pub fn with_category(mut self, category: CategoryRef) -> Self {
+        self.ser_category = Some(category);
+        self
+    }
+
+    /// Sets the transport.
+    #[must_use]
+    pub fn with_transport(mut self, transport: TransportInfo) -> Self {
+        self.transport_info = Some(transport);
+        self
+    }
+
+    /// Asks for heartbeats every `seconds` (0: let the MEP choose).
+    #[must_use]
+    pub fn with_liveness_interval(mut self, seconds: u32) -> Self {
+        self.liveness_interval = Some(seconds);
+        self
+    }
+
+    /// The URI heartbeats go to: ETSI's `_links.liveness.href`, else EdgeGallery's `_links.self.liveness`.
+    pub fn liveness_uri(&self) -> Option<&str> {
+        let links = self.links.as_ref()?;
+        links
+            .liveness
+            .as_ref()
+            .map(|l| l.href.as_str())
+            .or_else(|| links.self_.as_ref().and_then(|s| s.liveness.as_deref()))
+    }
+}
+
+/// A service's liveness (`ServiceLivenessInfo`, 2.2.1+).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceLivenessInfo {
+    /// The service state.
+    pub state: ServiceState,
+    /// When the last heartbeat arrived.
+    pub time_stamp: TimeStamp,
+    /// The heartbeat interval, in seconds.
+    pub interval: u32,
+}
+
+/// A heartbeat (`ServiceLivenessUpdate`): `{"state": "ACTIVE"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceLivenessUpdate {
+    /// Must be `ACTIVE`.
+    pub state: ServiceState,
+}
+
+impl ServiceLivenessUpdate {
+    /// The one valid heartbeat.
+    pub fn active() -> Self {
+        Self {
+            state: ServiceState::Active,
+        }
+    }
+}

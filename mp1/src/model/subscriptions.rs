@@ -1,0 +1,111 @@
+//! Subscriptions to service availability and to app termination.
+
+use super::common::{CategoryRef, LinkType, null_as_empty};
+use super::services::ServiceState;
+use serde::{Deserialize, Serialize};
+
+/// The `subscriptionType` of a [`SerAvailabilityNotificationSubscription`].
+pub const SER_AVAILABILITY_SUBSCRIPTION_TYPE: &str = "SerAvailabilityNotificationSubscription";
+/// The `subscriptionType` of an [`AppTerminationNotificationSubscription`].
+pub const APP_TERMINATION_SUBSCRIPTION_TYPE: &str = "AppTerminationNotificationSubscription";
+
+/// The `_links` of a subscription: `{"self": {"href": ..}}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionSelfLinks {
+    /// The subscription itself.
+    #[serde(rename = "self")]
+    pub self_: LinkType,
+}
+
+/// Which services a subscriber wants to hear about (`FilteringCriteria`). ETSI: at most one of
+/// `serInstanceIds`, `serNames`, `serCategories`; the members given are ANDed; none given matches every service.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilteringCriteria {
+    /// Service instance ids.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ser_instance_ids: Vec<String>,
+    /// Service names.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ser_names: Vec<String>,
+    /// Service categories.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ser_categories: Vec<CategoryRef>,
+    /// Service states (after the change).
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub states: Vec<ServiceState>,
+    /// Only local services (`true`) or only remote ones (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_local: Option<bool>,
+}
+
+/// A subscription to service availability notifications (`SerAvailabilityNotificationSubscription`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SerAvailabilityNotificationSubscription {
+    /// Always [`SER_AVAILABILITY_SUBSCRIPTION_TYPE`].
+    pub subscription_type: String,
+    /// Where notifications are POSTed.
+    pub callback_reference: String,
+    /// Links, set by the MEP.
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<SubscriptionSelfLinks>,
+    /// Which services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filtering_criteria: Option<FilteringCriteria>,
+}
+
+impl SerAvailabilityNotificationSubscription {
+    /// A subscription to every service's availability, notified at `callback_reference`.
+    pub fn new(callback_reference: impl Into<String>) -> Self {
+        Self {
+            subscription_type: SER_AVAILABILITY_SUBSCRIPTION_TYPE.to_owned(),
+            callback_reference: callback_reference.into(),
+            links: None,
+            filtering_criteria: None,
+        }
+    }
+}
+
+/// A subscription to app termination notifications (`AppTerminationNotificationSubscription`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppTerminationNotificationSubscription {
+    /// Always [`APP_TERMINATION_SUBSCRIPTION_TYPE`].
+    pub subscription_type: String,
+    /// Where notifications are POSTed.
+    pub callback_reference: String,
+    /// Links, set by the MEP.
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<SubscriptionSelfLinks>,
+    /// The app instance whose termination is of interest.
+    pub app_instance_id: String,
+}
+
+impl AppTerminationNotificationSubscription {
+    /// A subscription to the termination of `app_instance_id`, notified at `callback_reference`.
+    pub fn new(callback_reference: impl Into<String>, app_instance_id: impl Into<String>) -> Self {
+        Self {
+            subscription_type: APP_TERMINATION_SUBSCRIPTION_TYPE.to_owned(),
+            callback_reference: callback_reference.into(),
+            links: None,
+            app_instance_id: app_instance_id.into(),
+        }
+    }
+}

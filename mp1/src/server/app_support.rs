@@ -1,0 +1,537 @@
+//! The application support API (`mec_app_support/v1`, and `v2` for MEC 011 3.x clients): the trait a vendor
+//! implements and its routes.
+
+use super::context::RequestContext;
+use super::{Created, check_id, not_implemented, tagged, with_if_match};
+use crate::model::{
+    APP_TERMINATION_SUBSCRIPTION_TYPE, AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
+    AppTerminationNotificationSubscription, CurrentTime, DnsRule, LinkType, SubscriptionLink,
+    SubscriptionLinkList, SubscriptionLinkListLinks, SubscriptionSelfLinks, TimingCaps,
+    TrafficRule, Validate,
+};
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mec_core::server::{ApiError, Json, Path};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The application support API of ETSI GS MEC 011 (clause 7.2), as a vendor implements it.
+///
+/// As with [`ServiceManagement`](super::ServiceManagement), every method defaults to 501 and the router does the
+/// checking, links, `Location`, `ETag` and `If-Match`.
+pub trait AppSupport: Send + Sync + 'static {
+    /// `GET /applications/{appInstanceId}/traffic_rules`.
+    fn list_traffic_rules(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<Vec<TrafficRule>, ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        not_implemented("GET /applications/{appInstanceId}/traffic_rules")
+    }
+
+    /// `GET /applications/{appInstanceId}/traffic_rules/{trafficRuleId}`.
+    fn get_traffic_rule(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        traffic_rule_id: String,
+    ) -> impl Future<Output = Result<TrafficRule, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, traffic_rule_id);
+        not_implemented("GET /applications/{appInstanceId}/traffic_rules/{trafficRuleId}")
+    }
+
+    /// `PUT /applications/{appInstanceId}/traffic_rules/{trafficRuleId}`: replaces a traffic rule.
+    fn update_traffic_rule(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        traffic_rule_id: String,
+        rule: TrafficRule,
+    ) -> impl Future<Output = Result<TrafficRule, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, traffic_rule_id, rule);
+        not_implemented("PUT /applications/{appInstanceId}/traffic_rules/{trafficRuleId}")
+    }
+
+    /// `GET /applications/{appInstanceId}/dns_rules`.
+    fn list_dns_rules(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<Vec<DnsRule>, ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        not_implemented("GET /applications/{appInstanceId}/dns_rules")
+    }
+
+    /// `GET /applications/{appInstanceId}/dns_rules/{dnsRuleId}`.
+    fn get_dns_rule(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        dns_rule_id: String,
+    ) -> impl Future<Output = Result<DnsRule, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, dns_rule_id);
+        not_implemented("GET /applications/{appInstanceId}/dns_rules/{dnsRuleId}")
+    }
+
+    /// `PUT /applications/{appInstanceId}/dns_rules/{dnsRuleId}`: replaces a DNS rule.
+    fn update_dns_rule(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        dns_rule_id: String,
+        rule: DnsRule,
+    ) -> impl Future<Output = Result<DnsRule, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, dns_rule_id, rule);
+        not_implemented("PUT /applications/{appInstanceId}/dns_rules/{dnsRuleId}")
+    }
+
+    /// `GET /applications/{appInstanceId}/subscriptions`: the ids of the app's termination subscriptions.
+    fn list_termination_subscriptions(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        not_implemented("GET /applications/{appInstanceId}/subscriptions")
+    }
+
+    /// `POST /applications/{appInstanceId}/subscriptions`: stores a termination subscription, returns its id.
+    fn create_termination_subscription(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        subscription: AppTerminationNotificationSubscription,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, subscription);
+        not_implemented("POST /applications/{appInstanceId}/subscriptions")
+    }
+
+    /// `GET /applications/{appInstanceId}/subscriptions/{subscriptionId}`.
+    fn get_termination_subscription(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        subscription_id: String,
+    ) -> impl Future<Output = Result<AppTerminationNotificationSubscription, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, subscription_id);
+        not_implemented("GET /applications/{appInstanceId}/subscriptions/{subscriptionId}")
+    }
+
+    /// `DELETE /applications/{appInstanceId}/subscriptions/{subscriptionId}`.
+    fn delete_termination_subscription(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        subscription_id: String,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id, subscription_id);
+        not_implemented("DELETE /applications/{appInstanceId}/subscriptions/{subscriptionId}")
+    }
+
+    /// `POST /applications/{appInstanceId}/confirm_ready`: the app is up.
+    fn confirm_ready(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        confirmation: AppReadyConfirmation,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id, confirmation);
+        not_implemented("POST /applications/{appInstanceId}/confirm_ready")
+    }
+
+    /// `POST /applications/{appInstanceId}/confirm_termination`: the app is ready to be terminated.
+    fn confirm_termination(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        confirmation: AppTerminationConfirmation,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id, confirmation);
+        not_implemented("POST /applications/{appInstanceId}/confirm_termination")
+    }
+
+    /// `GET /timing/timing_caps`.
+    fn timing_caps(
+        &self,
+        ctx: RequestContext,
+    ) -> impl Future<Output = Result<TimingCaps, ApiError>> + Send {
+        let _ = ctx;
+        not_implemented("GET /timing/timing_caps")
+    }
+
+    /// `GET /timing/current_time`.
+    fn current_time(
+        &self,
+        ctx: RequestContext,
+    ) -> impl Future<Output = Result<CurrentTime, ApiError>> + Send {
+        let _ = ctx;
+        not_implemented("GET /timing/current_time")
+    }
+
+    /// `POST /registrations` (MEC 011 3.x): registers an app; return it with its `appInstanceId`.
+    fn register_app(
+        &self,
+        ctx: RequestContext,
+        app: AppInfo,
+    ) -> impl Future<Output = Result<AppInfo, ApiError>> + Send {
+        let _ = (ctx, app);
+        not_implemented("POST /registrations")
+    }
+
+    /// `GET /registrations/{appInstanceId}` (MEC 011 3.x).
+    fn get_registration(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<AppInfo, ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        not_implemented("GET /registrations/{appInstanceId}")
+    }
+
+    /// `PUT /registrations/{appInstanceId}` (MEC 011 3.x): answered 204.
+    fn update_registration(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        app: AppInfo,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id, app);
+        not_implemented("PUT /registrations/{appInstanceId}")
+    }
+
+    /// `DELETE /registrations/{appInstanceId}` (MEC 011 3.x).
+    fn deregister_app(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        not_implemented("DELETE /registrations/{appInstanceId}")
+    }
+}
+
+/// The routes of the application support API over a state `T` from which the implementation can be had.
+pub fn app_support_routes<S, T>() -> Router<T>
+where
+    S: AppSupport,
+    Arc<S>: FromRef<T>,
+    T: Clone + Send + Sync + 'static,
+{
+    let mut router = Router::new();
+    // Served under v1 (MEC 011 2.x, EdgeGallery) and v2 (seen for 3.x deployments; shared/reference/etsi-mec011.md B.1).
+    for root in ["/mec_app_support/v1", "/mec_app_support/v2"] {
+        router = router
+            .route(
+                &format!("{root}/applications/{{app}}/traffic_rules"),
+                get(list_traffic_rules::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/traffic_rules/{{rule}}"),
+                get(get_traffic_rule::<S>).put(update_traffic_rule::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/dns_rules"),
+                get(list_dns_rules::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/dns_rules/{{rule}}"),
+                get(get_dns_rule::<S>).put(update_dns_rule::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/subscriptions"),
+                get(list_subscriptions::<S>).post(create_subscription::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/subscriptions/{{subscription_id}}"),
+                get(get_subscription::<S>).delete(delete_subscription::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/confirm_ready"),
+                post(confirm_ready::<S>),
+            )
+            .route(
+                &format!("{root}/applications/{{app}}/confirm_termination"),
+                post(confirm_termination::<S>),
+            )
+            .route(&format!("{root}/timing/timing_caps"), get(timing_caps::<S>))
+            .route(
+                &format!("{root}/timing/current_time"),
+                get(current_time::<S>),
+            )
+            .route(&format!("{root}/registrations"), post(register_app::<S>))
+            .route(
+                &format!("{root}/registrations/{{app}}"),
+                get(get_registration::<S>)
+                    .put(update_registration::<S>)
+                    .delete(deregister_app::<S>),
+            );
+    }
+    router
+}
+
+const ROOT: &str = "/mec_app_support/v1";
+
+fn bad(e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(e.to_string())
+}
+
+fn check_app(ctx: &RequestContext, app: &str) -> Result<(), ApiError> {
+    check_id("appInstanceId", app)?;
+    ctx.check_owner(app)
+}
+
+async fn list_traffic_rules<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+) -> Result<Json<Vec<TrafficRule>>, ApiError> {
+    check_app(&ctx, &app)?;
+    Ok(Json(s.list_traffic_rules(ctx, app).await?))
+}
+
+async fn get_traffic_rule<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    check_app(&ctx, &app)?;
+    check_id("trafficRuleId", &id)?;
+    tagged(StatusCode::OK, &s.get_traffic_rule(ctx, app, id).await?)
+}
+
+async fn update_traffic_rule<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+    Json(rule): Json<TrafficRule>,
+) -> Result<Response, ApiError> {
+    check_app(&ctx, &app)?;
+    check_id("trafficRuleId", &id)?;
+    rule.validate().map_err(bad)?;
+    if rule.traffic_rule_id != id {
+        return Err(ApiError::bad_request(
+            "trafficRuleId: differs from the trafficRuleId in the path",
+        ));
+    }
+    with_if_match(&ctx, || {
+        s.get_traffic_rule(ctx.clone(), app.clone(), id.clone())
+    })
+    .await?;
+    tagged(
+        StatusCode::OK,
+        &s.update_traffic_rule(ctx, app, id, rule).await?,
+    )
+}
+
+async fn list_dns_rules<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+) -> Result<Json<Vec<DnsRule>>, ApiError> {
+    check_app(&ctx, &app)?;
+    Ok(Json(s.list_dns_rules(ctx, app).await?))
+}
+
+async fn get_dns_rule<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    check_app(&ctx, &app)?;
+    check_id("dnsRuleId", &id)?;
+    tagged(StatusCode::OK, &s.get_dns_rule(ctx, app, id).await?)
+}
+
+async fn update_dns_rule<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+    Json(rule): Json<DnsRule>,
+) -> Result<Response, ApiError> {
+    check_app(&ctx, &app)?;
+    check_id("dnsRuleId", &id)?;
+    rule.validate().map_err(bad)?;
+    if rule.dns_rule_id != id {
+        return Err(ApiError::bad_request(
+            "dnsRuleId: differs from the dnsRuleId in the path",
+        ));
+    }
+    with_if_match(&ctx, || {
+        s.get_dns_rule(ctx.clone(), app.clone(), id.clone())
+    })
+    .await?;
+    tagged(
+        StatusCode::OK,
+        &s.update_dns_rule(ctx, app, id, rule).await?,
+    )
+}
+
+fn subscription_href(ctx: &RequestContext, app: &str, id: &str) -> String {
+    ctx.href(&format!("{ROOT}/applications/{app}/subscriptions/{id}"))
+}
+
+async fn list_subscriptions<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+) -> Result<Json<SubscriptionLinkList>, ApiError> {
+    check_app(&ctx, &app)?;
+    let ids = s
+        .list_termination_subscriptions(ctx.clone(), app.clone())
+        .await?;
+    Ok(Json(SubscriptionLinkList {
+        links: SubscriptionLinkListLinks {
+            self_: LinkType {
+                href: ctx.href(&format!("{ROOT}/applications/{app}/subscriptions")),
+            },
+            subscriptions: ids
+                .iter()
+                .map(|id| SubscriptionLink {
+                    href: subscription_href(&ctx, &app, id),
+                    rel: Some(APP_TERMINATION_SUBSCRIPTION_TYPE.to_owned()),
+                    subscription_type: Some(APP_TERMINATION_SUBSCRIPTION_TYPE.to_owned()),
+                })
+                .collect(),
+        },
+    }))
+}
+
+async fn create_subscription<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    Json(mut subscription): Json<AppTerminationNotificationSubscription>,
+) -> Result<Response, ApiError> {
+    check_app(&ctx, &app)?;
+    subscription.validate().map_err(bad)?;
+    if subscription.subscription_type != APP_TERMINATION_SUBSCRIPTION_TYPE {
+        return Err(ApiError::bad_request(format!(
+            "subscriptionType: must be {APP_TERMINATION_SUBSCRIPTION_TYPE}"
+        )));
+    }
+    subscription.links = None;
+    let id = s
+        .create_termination_subscription(ctx.clone(), app.clone(), subscription.clone())
+        .await?;
+    let href = subscription_href(&ctx, &app, &id);
+    subscription.links = Some(SubscriptionSelfLinks {
+        self_: LinkType { href: href.clone() },
+    });
+    Ok(Created::new(href, subscription).into_response())
+}
+
+async fn get_subscription<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+) -> Result<Json<AppTerminationNotificationSubscription>, ApiError> {
+    check_app(&ctx, &app)?;
+    check_id("subscriptionId", &id)?;
+    let mut sub = s
+        .get_termination_subscription(ctx.clone(), app.clone(), id.clone())
+        .await?;
+    sub.links = Some(SubscriptionSelfLinks {
+        self_: LinkType {
+            href: subscription_href(&ctx, &app, &id),
+        },
+    });
+    Ok(Json(sub))
+}
+
+async fn delete_subscription<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    check_app(&ctx, &app)?;
+    check_id("subscriptionId", &id)?;
+    s.delete_termination_subscription(ctx, app, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn confirm_ready<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    Json(confirmation): Json<AppReadyConfirmation>,
+) -> Result<StatusCode, ApiError> {
+    check_app(&ctx, &app)?;
+    s.confirm_ready(ctx, app, confirmation).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn confirm_termination<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    Json(confirmation): Json<AppTerminationConfirmation>,
+) -> Result<StatusCode, ApiError> {
+    check_app(&ctx, &app)?;
+    s.confirm_termination(ctx, app, confirmation).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn timing_caps<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+) -> Result<Json<TimingCaps>, ApiError> {
+    Ok(Json(s.timing_caps(ctx).await?))
+}
+
+async fn current_time<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+) -> Result<Json<CurrentTime>, ApiError> {
+    Ok(Json(s.current_time(ctx).await?))
+}
+
+async fn register_app<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Json(app): Json<AppInfo>,
+) -> Result<Response, ApiError> {
+    app.validate().map_err(bad)?;
+    let created = s.register_app(ctx.clone(), app).await?;
+    let Some(id) = created.app_instance_id.clone() else {
+        return Err(ApiError::internal(
+            "the implementation returned an AppInfo without appInstanceId",
+        ));
+    };
+    let location = ctx.href(&format!("{ROOT}/registrations/{id}"));
+    Ok(Created::new(location, created).into_response())
+}
+
+async fn get_registration<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+) -> Result<Json<AppInfo>, ApiError> {
+    check_app(&ctx, &app)?;
+    Ok(Json(s.get_registration(ctx, app).await?))
+}
+
+async fn update_registration<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    Json(info): Json<AppInfo>,
+) -> Result<StatusCode, ApiError> {
+    check_app(&ctx, &app)?;
+    info.validate().map_err(bad)?;
+    s.update_registration(ctx, app, info).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn deregister_app<S: AppSupport>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    check_app(&ctx, &app)?;
+    s.deregister_app(ctx, app).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,273 @@
+use bytes::Bytes;
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, broadcast, mpsc};
+
+/// How a [`NotificationDispatcher`] delivers.
+#[derive(Clone, Debug)]
+pub struct DispatcherConfig {
+    /// Deliveries in flight at once (default 16).
+    pub concurrency: usize,
+    /// Notifications waiting to be delivered before [`NotificationDispatcher::dispatch`] refuses more (default 1024).
+    pub queue_capacity: usize,
+    /// Time limit of one delivery attempt (default 5 s).
+    pub timeout: Duration,
+    /// Attempts per notification, the first included (default 3).
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubled for each further attempt (default 200 ms).
+    pub initial_backoff: Duration,
+    /// Longest wait between attempts (default 5 s).
+    pub max_backoff: Duration,
+    /// Accept any TLS certificate of a callback server (EdgeGallery's MEP does; default false).
+    pub danger_accept_invalid_certs: bool,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            queue_capacity: 1024,
+            timeout: Duration::from_secs(5),
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            danger_accept_invalid_certs: false,
+        }
+    }
+}
+
+impl DispatcherConfig {
+    /// The wait before attempt `attempt` (2 for the first retry).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(2).min(30);
+        self.initial_backoff
+            .saturating_mul(1u32 << doublings)
+            .min(self.max_backoff)
+    }
+}
+
+/// How a delivery ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliveryOutcome {
+    /// The callback answered 2xx.
+    Delivered {
+        /// The status it answered.
+        status: u16,
+    },
+    /// Every attempt failed, or the callback refused the notification with a 4xx that retrying cannot change.
+    Failed {
+        /// What the last attempt got.
+        reason: String,
+    },
+}
+
+/// What happened to one notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Where it was sent.
+    pub callback: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// How it ended.
+    pub outcome: DeliveryOutcome,
+}
+
+/// Why a notification was not accepted for delivery.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// The queue is full: deliveries are not keeping up.
+    #[error("the notification queue is full")]
+    QueueFull,
+    /// The dispatcher's worker has stopped.
+    #[error("the notification dispatcher has stopped")]
+    Closed,
+    /// The notification does not serialize to JSON.
+    #[error("the notification does not serialize: {0}")]
+    Serialize(String),
+    /// The callback is not an absolute http(s) URL.
+    #[error("invalid callback URL {0:?}")]
+    InvalidCallback(String),
+    /// The HTTP client could not be built (for example no TLS roots).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+struct Job {
+    callback: url::Url,
+    body: Bytes,
+}
+
+/// Delivers notifications to their callbacks in the background: bounded concurrency, a time limit per attempt,
+/// retries with exponential backoff on transport errors, 408, 429 and 5xx. [`dispatch`](Self::dispatch) never
+/// waits for the network, so the request that caused a notification is never held up by it. Cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use mec_mp1::server::{DispatcherConfig, NotificationDispatcher};
+///
+/// let dispatcher = NotificationDispatcher::start(DispatcherConfig::default())?;
+/// let mut reports = dispatcher.reports();
+/// dispatcher.dispatch("http://10.0.0.7:8080/notify", &serde_json::json!({"notificationType": "AppTerminationNotification"}))?;
+/// let report = reports.recv().await?;
+/// println!("{report:?}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct NotificationDispatcher {
+    tx: mpsc::Sender<Job>,
+    reports: broadcast::Sender<DeliveryReport>,
+}
+
+impl fmt::Debug for NotificationDispatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationDispatcher")
+            .field("queued", &(self.tx.max_capacity() - self.tx.capacity()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NotificationDispatcher {
+    /// Starts the delivery worker on the current tokio runtime. It stops when every clone is dropped and the
+    /// queue is empty.
+    pub fn start(config: DispatcherConfig) -> Result<Self, DispatchError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .tls_danger_accept_invalid_certs(config.danger_accept_invalid_certs)
+            .build()
+            .map_err(|e| DispatchError::Client(e.to_string()))?;
+        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let (reports, _) = broadcast::channel(1024);
+        tokio::spawn(run(rx, http, Arc::new(config), reports.clone()));
+        Ok(Self { tx, reports })
+    }
+
+    /// Queues a notification for delivery to `callback` and returns at once.
+    pub fn dispatch<T: Serialize + ?Sized>(
+        &self,
+        callback: &str,
+        notification: &T,
+    ) -> Result<(), DispatchError> {
+        let url = url::Url::parse(callback)
+            .map_err(|_| DispatchError::InvalidCallback(callback.to_owned()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(DispatchError::InvalidCallback(callback.to_owned()));
+        }
+        let body = serde_json::to_vec(notification)
+            .map_err(|e| DispatchError::Serialize(e.to_string()))?;
+        self.tx
+            .try_send(Job {
+                callback: url,
+                body: Bytes::from(body),
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => DispatchError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => DispatchError::Closed,
+            })
+    }
+
+    /// A stream of delivery reports from now on (lagging receivers lose the oldest).
+    pub fn reports(&self) -> broadcast::Receiver<DeliveryReport> {
+        self.reports.subscribe()
+    }
+}
+
+async fn run(
+    mut rx: mpsc::Receiver<Job>,
+    http: reqwest::Client,
+    config: Arc<DispatcherConfig>,
+    reports: broadcast::Sender<DeliveryReport>,
+) {
+    let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    while let Some(job) = rx.recv().await {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (http, config, reports) = (http.clone(), config.clone(), reports.clone());
+        tokio::spawn(async move {
+            let report = deliver(&http, &config, job).await;
+            match &report.outcome {
+                DeliveryOutcome::Delivered { status } => {
+                    tracing::debug!(callback = %report.callback, status, attempts = report.attempts, "notification delivered");
+                }
+                DeliveryOutcome::Failed { reason } => {
+                    tracing::warn!(callback = %report.callback, %reason, attempts = report.attempts, "notification not delivered");
+                }
+            }
+            let _ = reports.send(report);
+            drop(permit);
+        });
+    }
+}
+
+async fn deliver(http: &reqwest::Client, config: &DispatcherConfig, job: Job) -> DeliveryReport {
+    let max_attempts = config.max_attempts.max(1);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = http
+            .post(job.callback.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(job.body.clone())
+            .send()
+            .await;
+        let (retryable, reason) = match result {
+            Ok(r) if r.status().is_success() => {
+                return DeliveryReport {
+                    callback: job.callback.to_string(),
+                    attempts,
+                    outcome: DeliveryOutcome::Delivered {
+                        status: r.status().as_u16(),
+                    },
+                };
+            }
+            Ok(r) => {
+                let s = r.status().as_u16();
+                (
+                    matches!(s, 408 | 429) || s >= 500,
+                    format!("the callback answered {s}"),
+                )
+            }
+            Err(e) => (true, transport_reason(&e)),
+        };
+        if !retryable || attempts >= max_attempts {
+            return DeliveryReport {
+                callback: job.callback.to_string(),
+                attempts,
+                outcome: DeliveryOutcome::Failed { reason },
+            };
+        }
+        tokio::time::sleep(config.backoff(attempts + 1)).await;
+    }
+}
+
+fn transport_reason(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "transport error".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let c = DispatcherConfig {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+            ..DispatcherConfig::default()
+        };
+        assert_eq!(c.backoff(2), Duration::from_millis(100));
+        assert_eq!(c.backoff(3), Duration::from_millis(200));
+        assert_eq!(c.backoff(4), Duration::from_millis(350));
+        assert_eq!(c.backoff(u32::MAX), Duration::from_millis(350));
+    }
+}

@@ -1,0 +1,121 @@
+use crate::model::{LocalityType, ServiceInfo};
+use mec_core::server::ApiError;
+
+/// The discovery filters of `GET /services` and `GET /applications/{appInstanceId}/services`, parsed and checked.
+///
+/// Array parameters are read both as repeated keys (`?ser_name=a&ser_name=b`, OpenAPI's form/explode) and as
+/// comma-separated values (`?ser_name=a,b`). ETSI GS MEC 011 allows at most one of `ser_instance_id`,
+/// `ser_name` and `ser_category_id` (`Query.Ser_*` descriptions in the 2.1.1 service management API); unknown
+/// parameters are refused, as ETSI's conformance tests expect (TC_MEC_SRV_SAQ_001_BR).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceFilter {
+    /// `ser_instance_id`: only these service instances.
+    pub ser_instance_ids: Vec<String>,
+    /// `ser_name`: only services with one of these names.
+    pub ser_names: Vec<String>,
+    /// `ser_category_id`: only services of this category.
+    pub ser_category_id: Option<String>,
+    /// `consumed_local_only`: only services whose `consumedLocalOnly` is this.
+    pub consumed_local_only: Option<bool>,
+    /// `is_local`: only services whose `isLocal` is this.
+    pub is_local: Option<bool>,
+    /// `scope_of_locality`: only services of this scope.
+    pub scope_of_locality: Option<LocalityType>,
+}
+
+impl ServiceFilter {
+    /// Parses a raw query string (without `?`); `None` is no filter.
+    pub fn parse(raw_query: Option<&str>) -> Result<Self, ApiError> {
+        let mut f = Self::default();
+        let Some(raw) = raw_query else { return Ok(f) };
+        for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+            let list = || {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            match key.as_ref() {
+                "ser_instance_id" => f.ser_instance_ids.extend(list()),
+                "ser_name" => f.ser_names.extend(list()),
+                "ser_category_id" => {
+                    if f.ser_category_id
+                        .replace(value.clone().into_owned())
+                        .is_some()
+                    {
+                        return Err(ApiError::bad_request(
+                            "ser_category_id: given more than once",
+                        ));
+                    }
+                }
+                "consumed_local_only" => {
+                    f.consumed_local_only = Some(parse_bool("consumed_local_only", &value)?)
+                }
+                "is_local" => f.is_local = Some(parse_bool("is_local", &value)?),
+                "scope_of_locality" => {
+                    let scope = serde_json::from_value(serde_json::Value::String(
+                        value.clone().into_owned(),
+                    ))
+                    .map_err(|_| {
+                        ApiError::bad_request(format!("scope_of_locality: unknown value {value:?}"))
+                    })?;
+                    f.scope_of_locality = Some(scope);
+                }
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "unknown query parameter {other:?}"
+                    )));
+                }
+            }
+        }
+        let exclusive = [
+            !f.ser_instance_ids.is_empty(),
+            !f.ser_names.is_empty(),
+            f.ser_category_id.is_some(),
+        ];
+        if exclusive.iter().filter(|set| **set).count() > 1 {
+            return Err(ApiError::bad_request(
+                "at most one of ser_instance_id, ser_name and ser_category_id may be given",
+            ));
+        }
+        Ok(f)
+    }
+
+    /// Whether a service passes every filter that is set. An absent `consumedLocalOnly` or `isLocal` counts as
+    /// `true`, ETSI's default for these members.
+    pub fn matches(&self, s: &ServiceInfo) -> bool {
+        let id_ok = self.ser_instance_ids.is_empty()
+            || s.ser_instance_id
+                .as_ref()
+                .is_some_and(|id| self.ser_instance_ids.contains(id));
+        let name_ok = self.ser_names.is_empty() || self.ser_names.contains(&s.ser_name);
+        let category_ok = self
+            .ser_category_id
+            .as_ref()
+            .is_none_or(|c| s.ser_category.as_ref().is_some_and(|sc| &sc.id == c));
+        let consumed_ok = self
+            .consumed_local_only
+            .is_none_or(|v| s.consumed_local_only.unwrap_or(true) == v);
+        let local_ok = self
+            .is_local
+            .is_none_or(|v| s.is_local.unwrap_or(true) == v);
+        let scope_ok = self.scope_of_locality.as_ref().is_none_or(|v| {
+            s.scope_of_locality
+                .as_ref()
+                .unwrap_or(&LocalityType::MecHost)
+                == v
+        });
+        id_ok && name_ok && category_ok && consumed_ok && local_ok && scope_ok
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "{name}: expected true or false, got {value:?}"
+        ))),
+    }
+}

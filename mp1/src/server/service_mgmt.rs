@@ -1,0 +1,526 @@
+//! The service management API (`mec_service_mgmt/v1`): the trait a vendor implements and its routes.
+
+use super::context::RequestContext;
+use super::filter::ServiceFilter;
+use super::{Created, check_id, not_implemented, tagged, with_if_match};
+use crate::model::{
+    LinkType, SER_AVAILABILITY_SUBSCRIPTION_TYPE, SerAvailabilityNotificationSubscription,
+    ServiceInfo, ServiceLinks, ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink,
+    SubscriptionLink, SubscriptionLinkList, SubscriptionLinkListLinks, SubscriptionSelfLinks,
+    TransportInfo, Validate,
+};
+use axum::Router;
+use axum::extract::{FromRef, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use mec_core::server::{ApiError, Json, Path};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The service management API of ETSI GS MEC 011 (clause 8.2), as a vendor implements it.
+///
+/// Every method has a default body that answers 501 Not Implemented, so an implementation overrides only what it
+/// offers. The router validates path ids and bodies before calling a method, fills in `_links`, `Location` and
+/// `ETag`, and checks `If-Match`; methods return plain values or an [`ApiError`].
+///
+/// ```
+/// use mec_mp1::model::{ServiceInfo, TransportInfo};
+/// use mec_mp1::server::{RequestContext, ServiceFilter, ServiceManagement};
+/// use mec_core::server::ApiError;
+/// use std::sync::Mutex;
+///
+/// #[derive(Default)]
+/// struct MyMep { services: Mutex<Vec<ServiceInfo>> }
+///
+/// impl ServiceManagement for MyMep {
+///     async fn list_services(&self, _: RequestContext, filter: ServiceFilter) -> Result<Vec<ServiceInfo>, ApiError> {
+///         let services = self.services.lock().map_err(|_| ApiError::internal("lock poisoned"))?;
+///         Ok(services.iter().filter(|s| filter.matches(s)).cloned().collect())
+///     }
+/// }
+///
+/// let app: axum::Router = mec_mp1::server::service_management_router(MyMep::default());
+/// ```
+pub trait ServiceManagement: Send + Sync + 'static {
+    /// `GET /services`: the services the caller may discover, filtered.
+    fn list_services(
+        &self,
+        ctx: RequestContext,
+        filter: ServiceFilter,
+    ) -> impl Future<Output = Result<Vec<ServiceInfo>, ApiError>> + Send {
+        let _ = (ctx, filter);
+        not_implemented("GET /services")
+    }
+
+    /// `GET /services/{serviceId}`: one service.
+    fn get_service(
+        &self,
+        ctx: RequestContext,
+        service_id: String,
+    ) -> impl Future<Output = Result<ServiceInfo, ApiError>> + Send {
+        let _ = (ctx, service_id);
+        not_implemented("GET /services/{serviceId}")
+    }
+
+    /// `GET /applications/{appInstanceId}/services`: the services an app instance registered, filtered.
+    fn list_app_services(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        filter: ServiceFilter,
+    ) -> impl Future<Output = Result<Vec<ServiceInfo>, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, filter);
+        not_implemented("GET /applications/{appInstanceId}/services")
+    }
+
+    /// `POST /applications/{appInstanceId}/services`: registers a service. Return it with its `serInstanceId`
+    /// assigned; the router answers 201 with its `Location`.
+    fn register_service(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        service: ServiceInfo,
+    ) -> impl Future<Output = Result<ServiceInfo, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, service);
+        not_implemented("POST /applications/{appInstanceId}/services")
+    }
+
+    /// `GET /applications/{appInstanceId}/services/{serviceId}`.
+    fn get_app_service(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        service_id: String,
+    ) -> impl Future<Output = Result<ServiceInfo, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, service_id);
+        not_implemented("GET /applications/{appInstanceId}/services/{serviceId}")
+    }
+
+    /// `PUT /applications/{appInstanceId}/services/{serviceId}`: replaces a service's information.
+    fn update_service(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        service_id: String,
+        service: ServiceInfo,
+    ) -> impl Future<Output = Result<ServiceInfo, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, service_id, service);
+        not_implemented("PUT /applications/{appInstanceId}/services/{serviceId}")
+    }
+
+    /// `DELETE /applications/{appInstanceId}/services/{serviceId}`: deregisters a service.
+    fn deregister_service(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        service_id: String,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id, service_id);
+        not_implemented("DELETE /applications/{appInstanceId}/services/{serviceId}")
+    }
+
+    /// `GET .../services/{serviceId}/liveness`: the service's liveness (MEC 011 2.2.1+).
+    fn get_liveness(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        service_id: String,
+    ) -> impl Future<Output = Result<ServiceLivenessInfo, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, service_id);
+        not_implemented("GET .../services/{serviceId}/liveness")
+    }
+
+    /// `PATCH` (ETSI) or `PUT` (EdgeGallery) `.../services/{serviceId}/liveness`: a heartbeat. Return the new
+    /// liveness to answer 200 with it, or `None` to answer 204.
+    fn update_liveness(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        service_id: String,
+        update: ServiceLivenessUpdate,
+    ) -> impl Future<Output = Result<Option<ServiceLivenessInfo>, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, service_id, update);
+        not_implemented("PATCH .../services/{serviceId}/liveness")
+    }
+
+    /// `GET /transports`: the transports the platform offers.
+    fn list_transports(
+        &self,
+        ctx: RequestContext,
+    ) -> impl Future<Output = Result<Vec<TransportInfo>, ApiError>> + Send {
+        let _ = ctx;
+        not_implemented("GET /transports")
+    }
+
+    /// `GET /applications/{appInstanceId}/subscriptions`: the ids of the app's availability subscriptions.
+    fn list_availability_subscriptions(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        not_implemented("GET /applications/{appInstanceId}/subscriptions")
+    }
+
+    /// `POST /applications/{appInstanceId}/subscriptions`: stores a subscription and returns its new id; the
+    /// router answers 201 with the subscription, its `_links.self` and `Location`.
+    fn create_availability_subscription(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        subscription: SerAvailabilityNotificationSubscription,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send {
+        let _ = (ctx, app_instance_id, subscription);
+        not_implemented("POST /applications/{appInstanceId}/subscriptions")
+    }
+
+    /// `GET /applications/{appInstanceId}/subscriptions/{subscriptionId}`.
+    fn get_availability_subscription(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        subscription_id: String,
+    ) -> impl Future<Output = Result<SerAvailabilityNotificationSubscription, ApiError>> + Send
+    {
+        let _ = (ctx, app_instance_id, subscription_id);
+        not_implemented("GET /applications/{appInstanceId}/subscriptions/{subscriptionId}")
+    }
+
+    /// `DELETE /applications/{appInstanceId}/subscriptions/{subscriptionId}`.
+    fn delete_availability_subscription(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+        subscription_id: String,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id, subscription_id);
+        not_implemented("DELETE /applications/{appInstanceId}/subscriptions/{subscriptionId}")
+    }
+}
+
+const ROOT: &str = "/mec_service_mgmt/v1";
+
+/// The routes of the service management API over a state `T` from which the implementation can be had, for
+/// merging into a vendor's own stateful router.
+pub fn service_management_routes<S, T>() -> Router<T>
+where
+    S: ServiceManagement,
+    Arc<S>: FromRef<T>,
+    T: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route(&format!("{ROOT}/services"), get(list_services::<S>))
+        .route(
+            &format!("{ROOT}/services/{{service_id}}"),
+            get(get_service::<S>),
+        )
+        .route(&format!("{ROOT}/transports"), get(list_transports::<S>))
+        .route(
+            &format!("{ROOT}/applications/{{app}}/services"),
+            get(list_app_services::<S>).post(register_service::<S>),
+        )
+        .route(
+            &format!("{ROOT}/applications/{{app}}/services/{{service_id}}"),
+            get(get_app_service::<S>)
+                .put(update_service::<S>)
+                .delete(deregister_service::<S>),
+        )
+        .route(
+            &format!("{ROOT}/applications/{{app}}/services/{{service_id}}/liveness"),
+            get(get_liveness::<S>)
+                .patch(update_liveness::<S>)
+                .put(update_liveness::<S>),
+        )
+        .route(
+            &format!("{ROOT}/applications/{{app}}/subscriptions"),
+            get(list_subscriptions::<S>).post(create_subscription::<S>),
+        )
+        .route(
+            &format!("{ROOT}/applications/{{app}}/subscriptions/{{subscription_id}}"),
+            get(get_subscription::<S>).delete(delete_subscription::<S>),
+        )
+}
+
+/// Fills in the links a service carries on output, where the implementation left them out.
+fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInfo {
+    let Some(id) = s.ser_instance_id.clone() else {
+        return s;
+    };
+    let href = ctx.href(&format!("{ROOT}/applications/{app}/services/{id}"));
+    let links = s.links.get_or_insert_with(ServiceLinks::default);
+    let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
+    if self_link.href.is_none() {
+        self_link.href = Some(href.clone());
+    }
+    if links.liveness.is_none() && s.liveness_interval.is_some_and(|i| i > 0) {
+        links.liveness = Some(LinkType {
+            href: format!("{href}/liveness"),
+        });
+    }
+    s
+}
+
+fn owner_of(s: &ServiceInfo) -> Option<String> {
+    s.links.as_ref().and_then(|l| l.app_instance_id.clone())
+}
+
+async fn list_services<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<ServiceInfo>>, ApiError> {
+    let filter = ServiceFilter::parse(q.as_deref())?;
+    let services = s.list_services(ctx.clone(), filter).await?;
+    Ok(Json(
+        services
+            .into_iter()
+            .map(|svc| match owner_of(&svc) {
+                Some(app) => with_links(&ctx, &app, svc),
+                None => svc,
+            })
+            .collect(),
+    ))
+}
+
+async fn get_service<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(service_id): Path<String>,
+) -> Result<Response, ApiError> {
+    check_id("serviceId", &service_id)?;
+    let svc = s.get_service(ctx.clone(), service_id).await?;
+    let svc = match owner_of(&svc) {
+        Some(app) => with_links(&ctx, &app, svc),
+        None => svc,
+    };
+    tagged(StatusCode::OK, &svc)
+}
+
+async fn list_transports<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+) -> Result<Json<Vec<TransportInfo>>, ApiError> {
+    Ok(Json(s.list_transports(ctx).await?))
+}
+
+async fn list_app_services<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<ServiceInfo>>, ApiError> {
+    check_id("appInstanceId", &app)?;
+    ctx.check_owner(&app)?;
+    let filter = ServiceFilter::parse(q.as_deref())?;
+    let services = s
+        .list_app_services(ctx.clone(), app.clone(), filter)
+        .await?;
+    Ok(Json(
+        services
+            .into_iter()
+            .map(|svc| with_links(&ctx, &app, svc))
+            .collect(),
+    ))
+}
+
+async fn register_service<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    Json(service): Json<ServiceInfo>,
+) -> Result<Response, ApiError> {
+    check_id("appInstanceId", &app)?;
+    ctx.check_owner(&app)?;
+    service
+        .validate_for_create()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let created = s
+        .register_service(ctx.clone(), app.clone(), service)
+        .await?;
+    let Some(id) = created.ser_instance_id.clone() else {
+        return Err(ApiError::internal(
+            "the implementation returned a service without serInstanceId",
+        ));
+    };
+    let location = ctx.href(&format!("{ROOT}/applications/{app}/services/{id}"));
+    Ok(Created::new(location, with_links(&ctx, &app, created)).into_response())
+}
+
+async fn get_app_service<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, service_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("serviceId", &service_id)?;
+    ctx.check_owner(&app)?;
+    let svc = s
+        .get_app_service(ctx.clone(), app.clone(), service_id)
+        .await?;
+    tagged(StatusCode::OK, &with_links(&ctx, &app, svc))
+}
+
+async fn update_service<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, service_id)): Path<(String, String)>,
+    Json(service): Json<ServiceInfo>,
+) -> Result<Response, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("serviceId", &service_id)?;
+    ctx.check_owner(&app)?;
+    service
+        .validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(id) = &service.ser_instance_id
+        && id != &service_id
+    {
+        return Err(ApiError::bad_request(format!(
+            "serInstanceId: {id:?} differs from the serviceId in the path"
+        )));
+    }
+    with_if_match(&ctx, || async {
+        let current = s
+            .get_app_service(ctx.clone(), app.clone(), service_id.clone())
+            .await?;
+        Ok(with_links(&ctx, &app, current))
+    })
+    .await?;
+    let updated = s
+        .update_service(ctx.clone(), app.clone(), service_id, service)
+        .await?;
+    tagged(StatusCode::OK, &with_links(&ctx, &app, updated))
+}
+
+async fn deregister_service<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, service_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("serviceId", &service_id)?;
+    ctx.check_owner(&app)?;
+    s.deregister_service(ctx, app, service_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_liveness<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, service_id)): Path<(String, String)>,
+) -> Result<Json<ServiceLivenessInfo>, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("serviceId", &service_id)?;
+    ctx.check_owner(&app)?;
+    Ok(Json(s.get_liveness(ctx, app, service_id).await?))
+}
+
+async fn update_liveness<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, service_id)): Path<(String, String)>,
+    Json(update): Json<ServiceLivenessUpdate>,
+) -> Result<Response, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("serviceId", &service_id)?;
+    ctx.check_owner(&app)?;
+    update
+        .validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(
+        match s.update_liveness(ctx, app, service_id, update).await? {
+            Some(info) => Json(info).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+fn subscription_href(ctx: &RequestContext, app: &str, id: &str) -> String {
+    ctx.href(&format!("{ROOT}/applications/{app}/subscriptions/{id}"))
+}
+
+async fn list_subscriptions<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+) -> Result<Json<SubscriptionLinkList>, ApiError> {
+    check_id("appInstanceId", &app)?;
+    ctx.check_owner(&app)?;
+    let ids = s
+        .list_availability_subscriptions(ctx.clone(), app.clone())
+        .await?;
+    Ok(Json(SubscriptionLinkList {
+        links: SubscriptionLinkListLinks {
+            self_: LinkType {
+                href: ctx.href(&format!("{ROOT}/applications/{app}/subscriptions")),
+            },
+            subscriptions: ids
+                .iter()
+                .map(|id| SubscriptionLink {
+                    href: subscription_href(&ctx, &app, id),
+                    rel: Some(SER_AVAILABILITY_SUBSCRIPTION_TYPE.to_owned()),
+                    subscription_type: Some(SER_AVAILABILITY_SUBSCRIPTION_TYPE.to_owned()),
+                })
+                .collect(),
+        },
+    }))
+}
+
+async fn create_subscription<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path(app): Path<String>,
+    Json(mut subscription): Json<SerAvailabilityNotificationSubscription>,
+) -> Result<Response, ApiError> {
+    check_id("appInstanceId", &app)?;
+    ctx.check_owner(&app)?;
+    subscription
+        .validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if subscription.subscription_type != SER_AVAILABILITY_SUBSCRIPTION_TYPE {
+        return Err(ApiError::bad_request(format!(
+            "subscriptionType: must be {SER_AVAILABILITY_SUBSCRIPTION_TYPE}"
+        )));
+    }
+    subscription.links = None;
+    let id = s
+        .create_availability_subscription(ctx.clone(), app.clone(), subscription.clone())
+        .await?;
+    let href = subscription_href(&ctx, &app, &id);
+    subscription.links = Some(SubscriptionSelfLinks {
+        self_: LinkType { href: href.clone() },
+    });
+    Ok(Created::new(href, subscription).into_response())
+}
+
+async fn get_subscription<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+) -> Result<Json<SerAvailabilityNotificationSubscription>, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("subscriptionId", &id)?;
+    ctx.check_owner(&app)?;
+    let mut sub = s
+        .get_availability_subscription(ctx.clone(), app.clone(), id.clone())
+        .await?;
+    sub.links = Some(SubscriptionSelfLinks {
+        self_: LinkType {
+            href: subscription_href(&ctx, &app, &id),
+        },
+    });
+    Ok(Json(sub))
+}
+
+async fn delete_subscription<S: ServiceManagement>(
+    State(s): State<Arc<S>>,
+    ctx: RequestContext,
+    Path((app, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    check_id("appInstanceId", &app)?;
+    check_id("subscriptionId", &id)?;
+    ctx.check_owner(&app)?;
+    s.delete_availability_subscription(ctx, app, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
