@@ -23,7 +23,10 @@ use std::fmt;
 /// assert_eq!(response.status(), 404);
 /// assert_eq!(response.headers()["content-type"], "application/problem+json");
 /// ```
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+/// Boxed so that `Result<T, ApiError>` stays small.
+struct Inner {
     status: StatusCode,
     problem: ProblemDetails,
     headers: Vec<(header::HeaderName, HeaderValue)>,
@@ -33,22 +36,23 @@ pub struct ApiError {
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")
-            .field("status", &self.status)
-            .field("problem", &self.problem)
-            .field("cause", &self.cause.as_ref().map(ToString::to_string))
+            .field("status", &self.0.status)
+            .field("problem", &self.0.problem)
+            .field("cause", &self.0.cause.as_ref().map(ToString::to_string))
             .finish()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.problem, f)
+        fmt::Display::fmt(&self.0.problem, f)
     }
 }
 
 impl StdError for ApiError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.cause
+        self.0
+            .cause
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
     }
@@ -59,22 +63,22 @@ impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         let mut problem = ProblemDetails::new(u32::from(status.as_u16()), detail);
         problem.title = status.canonical_reason().map(str::to_owned);
-        Self {
+        Self(Box::new(Inner {
             status,
             problem,
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     /// An error with a complete problem body; the HTTP status is `status`, whatever `problem.status` says.
     pub fn from_problem(status: StatusCode, problem: ProblemDetails) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             problem,
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     /// 400 Bad Request: the request is malformed or a member is invalid.
@@ -140,7 +144,7 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "the server failed to process the request",
         );
-        e.cause = Some(cause.into());
+        e.0.cause = Some(cause.into());
         e
     }
 
@@ -157,56 +161,62 @@ impl ApiError {
     /// Sets the problem's `instance` (usually the request path).
     #[must_use]
     pub fn with_instance(mut self, instance: impl Into<String>) -> Self {
-        self.problem.instance = Some(instance.into());
+        self.0.problem.instance = Some(instance.into());
         self
     }
 
     /// Sets the problem's `title`.
     #[must_use]
     pub fn with_title(mut self, title: impl Into<String>) -> Self {
-        self.problem.title = Some(title.into());
+        self.0.problem.title = Some(title.into());
         self
     }
 
     /// Adds a header to the response.
     #[must_use]
     pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.0.headers.push((name, value));
         self
     }
 
     /// Attaches an internal cause that is logged, never sent.
     #[must_use]
     pub fn with_cause(mut self, cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        self.cause = Some(cause.into());
+        self.0.cause = Some(cause.into());
         self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The problem body that will be sent.
     pub fn problem(&self) -> &ProblemDetails {
-        &self.problem
+        &self.0.problem
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some(cause) = &self.cause {
-            tracing::error!(status = self.status.as_u16(), detail = %self.problem.detail, cause = %cause, "request failed");
-        } else if self.status.is_server_error() {
-            tracing::warn!(status = self.status.as_u16(), detail = %self.problem.detail, "request failed");
+        let Inner {
+            status,
+            problem,
+            headers: extra,
+            cause,
+        } = *self.0;
+        if let Some(cause) = &cause {
+            tracing::error!(status = status.as_u16(), detail = %problem.detail, cause = %cause, "request failed");
+        } else if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), detail = %problem.detail, "request failed");
         } else {
-            tracing::debug!(status = self.status.as_u16(), detail = %self.problem.detail, "request refused");
+            tracing::debug!(status = status.as_u16(), detail = %problem.detail, "request refused");
         }
-        let body = serde_json::to_vec(&self.problem).unwrap_or_else(|_| b"{}".to_vec());
-        let mut response = (self.status, body).into_response();
+        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
+        let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        for (name, value) in self.headers {
+        for (name, value) in extra {
             headers.append(name, value);
         }
         response

@@ -50,7 +50,7 @@ impl ServiceFilter {
                     }
                 }
                 "consumed_local_only" => {
-                    f.consumed_local_only = Some(parse_bool("consumed_local_only", &value)?)
+                    f.consumed_local_only = Some(parse_bool("consumed_local_only", &value)?);
                 }
                 "is_local" => f.is_local = Some(parse_bool("is_local", &value)?),
                 "scope_of_locality" => {

@@ -1,0 +1,103 @@
+//! `mock-mep`: the mock MEC platform as a server, for apps written in any language.
+
+use clap::Parser;
+use mec_testkit::{AppInstance, MockMep, Seed};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A mock MEC platform: ETSI MEC 011 Mp1 (ETSI paths and EdgeGallery's /mep paths) and MEP-auth's token endpoint,
+/// in memory, with real behaviour.
+#[derive(Debug, Parser)]
+#[command(name = "mock-mep", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed file (JSON or YAML): app instances with their AK/SK, rules and services, and transports.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Log level: error, warn, info, debug or trace (or a tracing filter such as `mec_testkit=debug`).
+    #[arg(long, default_value = "info")]
+    log: String,
+    /// Serve Mp1 without requiring tokens.
+    #[arg(long)]
+    no_auth: bool,
+}
+
+/// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
+const DEMO_APP: &str = "5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f";
+const DEMO_AK: &str = "QVUJMSUMgS0VZLS0tLS0";
+const DEMO_SK: &str = "DXPb4sqElKhcHe07Kw5uorayETwId1JOjjOIRomRs5wyszoCR5R7AtVa28KT3lSc";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))
+        .unwrap_or_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+
+    let seed = match &args.config {
+        Some(path) => match Seed::from_file(path) {
+            Ok(seed) => seed,
+            Err(e) => {
+                eprintln!("mock-mep: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Seed {
+            apps: vec![AppInstance {
+                access_key: Some(DEMO_AK.to_owned()),
+                secret_key: Some(DEMO_SK.to_owned()),
+                ..AppInstance::new(DEMO_APP)
+            }],
+            transports: None,
+        },
+    };
+    let mut builder = MockMep::builder()
+        .listen(args.listen)
+        .seed(seed)
+        .system_clock();
+    if args.no_auth {
+        builder = builder.without_auth();
+    }
+    let mep = match builder.start().await {
+        Ok(mep) => mep,
+        Err(e) => {
+            eprintln!("mock-mep: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("mock MEP listening on {}", mep.url());
+    println!(
+        "  Mp1 (EdgeGallery layout): {}/mec_service_mgmt/v1, {}/mec_app_support/v1",
+        mep.mep_url(),
+        mep.mep_url()
+    );
+    println!(
+        "  Mp1 (ETSI layout):        {}/mec_service_mgmt/v1, {}/mec_app_support/v1",
+        mep.url(),
+        mep.url()
+    );
+    println!(
+        "  token endpoint:           POST {}/mep/token (SDK-HMAC-SHA256 signed)",
+        mep.url()
+    );
+    if args.no_auth {
+        println!("  tokens are not required (--no-auth)");
+    }
+    for (app, creds) in mep.apps() {
+        println!("app instance {app}");
+        println!("  AK {}", creds.access_key());
+        println!("  SK {}", creds.secret_key());
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        eprintln!("mock-mep: cannot wait for Ctrl-C");
+    }
+    println!("mock MEP stopped");
+    ExitCode::SUCCESS
+}
