@@ -259,9 +259,55 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(Self(value))
+        let headers = req.headers().clone();
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        parse_json(&headers, &bytes).map(Self)
     }
+}
+
+/// The raw request body, with a body over the router's limit refused as 413 problem+json.
+#[derive(Clone, Debug, Default)]
+pub struct RawBody(pub bytes::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match bytes::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Self(b)),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::payload_too_large("the request body is larger than the server accepts"),
+            ),
+            Err(r) => Err(ApiError::bad_request(format!(
+                "cannot read the request body: {}",
+                r.body_text()
+            ))),
+        }
+    }
+}
+
+/// Parses a JSON request body. A missing `Content-Type` is taken as JSON (EdgeGallery's clients do not always
+/// send one); another media type than JSON is refused with 415; an empty or invalid body with 400, saying where.
+pub fn parse_json<T: DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        if !(essence == "application/json" || essence.ends_with("+json")) {
+            return Err(ApiError::unsupported_media_type(format!(
+                "the request body must be application/json, not {essence:?}"
+            )));
+        }
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "the request body is empty; a JSON object is expected",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
@@ -409,7 +455,8 @@ mod tests {
             (Some("application/json"), r#"{"n":"x"}"#, 400),
             (Some("application/json"), r#"{"n":300}"#, 400),
             (Some("application/json"), r#"{}"#, 400),
-            (None, r#"{"n":1}"#, 415),
+            (Some("text/plain"), r#"{"n":1}"#, 415),
+            (Some("application/json"), "", 400),
             (
                 Some("application/json"),
                 r#"{"n":1,"padding":"0123456789"}"#,
@@ -422,7 +469,13 @@ mod tests {
             assert_eq!(content_type, PROBLEM_JSON);
             assert!(!p.detail.is_empty());
         }
-        let ok = send(Some("application/json"), r#"{"n":7}"#).await.unwrap();
-        assert_eq!(ok.status(), 200);
+        for ct in [
+            Some("application/json"),
+            Some("application/merge-patch+json; charset=utf-8"),
+            None,
+        ] {
+            let ok = send(ct, r#"{"n":7}"#).await.unwrap();
+            assert_eq!(ok.status(), 200, "{ct:?}");
+        }
     }
 }

@@ -11,10 +11,11 @@ use crate::model::{
 };
 use axum::Router;
 use axum::extract::{FromRef, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use mec_core::server::{ApiError, Json, Path};
+use mec_core::server::{ApiError, Json, Path, RawBody, parse_json};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -23,6 +24,18 @@ use std::sync::Arc;
 /// As with [`ServiceManagement`](super::ServiceManagement), every method defaults to 501 and the router does the
 /// checking, links, `Location`, `ETag` and `If-Match`.
 pub trait AppSupport: Send + Sync + 'static {
+    /// Whether requests about this app instance can be served at all: called before the body of
+    /// `confirm_ready` and `confirm_termination` is read, so an unknown app gets 404 whatever its body (those
+    /// operations document no 400). Defaults to accepting every app instance.
+    fn check_app_instance(
+        &self,
+        ctx: RequestContext,
+        app_instance_id: String,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (ctx, app_instance_id);
+        std::future::ready(Ok(()))
+    }
+
     /// `GET /applications/{appInstanceId}/traffic_rules`.
     fn list_traffic_rules(
         &self,
@@ -457,9 +470,12 @@ async fn confirm_ready<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path(app): Path<String>,
-    Json(confirmation): Json<AppReadyConfirmation>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     check_app(&ctx, &app)?;
+    s.check_app_instance(ctx.clone(), app.clone()).await?;
+    let confirmation: AppReadyConfirmation = parse_json(&headers, &body)?;
     s.confirm_ready(ctx, app, confirmation).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -468,9 +484,12 @@ async fn confirm_termination<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path(app): Path<String>,
-    Json(confirmation): Json<AppTerminationConfirmation>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     check_app(&ctx, &app)?;
+    s.check_app_instance(ctx.clone(), app.clone()).await?;
+    let confirmation: AppTerminationConfirmation = parse_json(&headers, &body)?;
     s.confirm_termination(ctx, app, confirmation).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -176,21 +176,20 @@ where
 }
 
 /// Checks an id taken from the path: 1 to 128 characters, none of them a control character, space or `/`.
+/// A malformed id names no resource, so the answer is 404 (every Mp1 operation documents 404, not all 400).
 fn check_id(name: &str, value: &str) -> Result<(), ApiError> {
-    if value.is_empty() || value.len() > 128 {
-        return Err(ApiError::bad_request(format!(
-            "{name}: must be 1 to 128 characters long"
-        )));
+    let well_formed = !value.is_empty()
+        && value.len() <= 128
+        && !value
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '/');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "{name}: no resource has this id (ids are 1 to 128 characters without spaces, controls or '/')"
+        )))
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '/')
-    {
-        return Err(ApiError::bad_request(format!(
-            "{name}: must not contain spaces, control characters or '/'"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -214,7 +213,7 @@ mod tests {
     fn ids_with_separators_or_controls_are_refused() {
         assert!(check_id("x", "5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f").is_ok());
         for bad in ["", "a b", "a/b", "a\u{0}", &"a".repeat(129)] {
-            assert_eq!(check_id("x", bad).unwrap_err().status(), 400, "{bad:?}");
+            assert_eq!(check_id("x", bad).unwrap_err().status(), 404, "{bad:?}");
         }
     }
 }

@@ -165,6 +165,7 @@ impl MockMepBuilder {
             tokens,
             manual,
             provisioned,
+            default_transports: point_transports,
         } = self.into_parts()?;
         let recorder = Recorder::default();
         let router = build_router(&mep, &tokens, &recorder, auth);
@@ -183,6 +184,9 @@ impl MockMepBuilder {
             .public_url
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = url.clone();
+        if point_transports {
+            mep.lock().transports = default_transports(&url);
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async {
@@ -211,6 +215,7 @@ impl MockMepBuilder {
     }
 
     fn into_parts(self) -> Result<Parts, StartError> {
+        let seeded_transports = self.seed.transports.is_none();
         let (manual, clock): (Option<ManualClock>, SharedClock) = match self.clock {
             ClockChoice::Manual(c) => (Some(c.clone()), Arc::new(c)),
             ClockChoice::System => (None, system_clock()),
@@ -237,7 +242,10 @@ impl MockMepBuilder {
         let mut provisioned = Vec::new();
         {
             let mut state = mep.lock();
-            state.transports = self.seed.transports.unwrap_or_else(default_transports);
+            state.transports = self
+                .seed
+                .transports
+                .unwrap_or_else(|| default_transports("http://localhost"));
             for app in &mut apps {
                 if state.apps.contains_key(&app.app_instance_id) {
                     return Err(StartError::Seed(format!(
@@ -263,6 +271,7 @@ impl MockMepBuilder {
             tokens,
             manual,
             provisioned,
+            default_transports: seeded_transports,
         })
     }
 }
@@ -272,10 +281,12 @@ struct Parts {
     tokens: TokenAuthority,
     manual: Option<ManualClock>,
     provisioned: Vec<(String, Credentials)>,
+    /// Whether the transports are the default ones, to be pointed at the server's address once bound.
+    default_transports: bool,
 }
 
 /// The transport EdgeGallery's MEP offers: REST over HTTP with MEP-auth tokens.
-fn default_transports() -> Vec<TransportInfo> {
+fn default_transports(base_url: &str) -> Vec<TransportInfo> {
     vec![TransportInfo {
         id: "0f4a39a1f1f84a9c9f5e8b6d2c7e3a10".to_owned(),
         name: "REST".to_owned(),
@@ -283,11 +294,11 @@ fn default_transports() -> Vec<TransportInfo> {
         type_: TransportType::RestHttp,
         protocol: "HTTP".to_owned(),
         version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(Vec::new()),
+        endpoint: EndPointInfo::Uris(vec![format!("{base_url}/mep")]),
         security: SecurityInfo {
             o_auth2_info: Some(OAuth2Info {
                 grant_types: vec![GrantType::Oauth2ClientCredentials],
-                token_endpoint: Some(TOKEN_PATH.to_owned()),
+                token_endpoint: Some(format!("{base_url}{TOKEN_PATH}")),
             }),
             ..SecurityInfo::default()
         },

@@ -778,6 +778,15 @@ impl ServiceManagement for InMemoryMep {
 }
 
 impl AppSupport for InMemoryMep {
+    async fn check_app_instance(&self, _: RequestContext, app: String) -> Result<(), ApiError> {
+        let mut state = self.lock();
+        match state.apps.get(&app).map(|a| a.state) {
+            // A terminated app may still confirm (late) termination: the handler answers 409.
+            Some(AppState::Terminated) => Ok(()),
+            _ => Self::app_mut(&mut state, &app).map(drop),
+        }
+    }
+
     async fn list_traffic_rules(
         &self,
         _: RequestContext,
