@@ -133,15 +133,13 @@ impl fmt::Debug for NotificationDispatcher {
 impl NotificationDispatcher {
     /// Starts the delivery worker on the current tokio runtime. It stops when every clone is dropped and the
     /// queue is empty.
+    ///
+    /// The HTTP client (and its TLS roots, which take milliseconds to load) is built when the first
+    /// notification is delivered, so starting a dispatcher costs next to nothing.
     pub fn start(config: DispatcherConfig) -> Result<Self, DispatchError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .tls_danger_accept_invalid_certs(config.danger_accept_invalid_certs)
-            .build()
-            .map_err(|e| DispatchError::Client(e.to_string()))?;
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
         let (reports, _) = broadcast::channel(1024);
-        tokio::spawn(run(rx, http, Arc::new(config), reports.clone()));
+        tokio::spawn(run(rx, Arc::new(config), reports.clone()));
         Ok(Self { tx, reports })
     }
 
@@ -177,12 +175,32 @@ impl NotificationDispatcher {
 
 async fn run(
     mut rx: mpsc::Receiver<Job>,
-    http: reqwest::Client,
     config: Arc<DispatcherConfig>,
     reports: broadcast::Sender<DeliveryReport>,
 ) {
     let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut client: Option<reqwest::Client> = None;
     while let Some(job) = rx.recv().await {
+        let http = match &client {
+            Some(c) => c.clone(),
+            None => match reqwest::Client::builder()
+                .timeout(config.timeout)
+                .tls_danger_accept_invalid_certs(config.danger_accept_invalid_certs)
+                .build()
+            {
+                Ok(c) => client.insert(c).clone(),
+                Err(e) => {
+                    let _ = reports.send(DeliveryReport {
+                        callback: job.callback.to_string(),
+                        attempts: 0,
+                        outcome: DeliveryOutcome::Failed {
+                            reason: format!("cannot build the HTTP client: {e}"),
+                        },
+                    });
+                    continue;
+                }
+            },
+        };
         let Ok(permit) = slots.clone().acquire_owned().await else {
             break;
         };
