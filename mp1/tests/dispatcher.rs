@@ -102,7 +102,7 @@ async fn gives_up_after_max_attempts_and_never_retries_a_4xx() {
         .unwrap();
     d.dispatch(&format!("{}/gone", server.uri()), &json!({}))
         .unwrap();
-    let mut seen = vec![
+    let mut seen = [
         next_report(&mut reports).await,
         next_report(&mut reports).await,
     ];
