@@ -6,12 +6,11 @@ use crate::model::{
     TaskProgress,
 };
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRef, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mec_core::server::{ApiError, Json, Path};
+use mec_core::server::{ApiError, Json, Path, RawBody};
 use mec_mp1::model::{ServiceInfo, Validate};
 use mec_mp1::server::ServiceFilter;
 use std::future::Future;
@@ -287,7 +286,7 @@ async fn terminate<S: Mm5>(
 
 async fn record_api_call<S: Mm5>(
     State(s): State<Arc<S>>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<GovernResponse<()>>, ApiError> {
     let record: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid log record: {e}")))?;

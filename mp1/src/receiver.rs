@@ -19,12 +19,11 @@
 
 use crate::model::Notification;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, Uri};
 use axum::routing::post;
 use futures_util::Stream;
-use mec_core::server::ApiError;
+use mec_core::server::{ApiError, RawBody};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -159,7 +158,7 @@ impl BoundReceiver {
 async fn receive(
     State(r): State<NotificationReceiver>,
     uri: Uri,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let notification: Notification = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("not an Mp1 notification: {e}")))?;
