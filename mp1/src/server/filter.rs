@@ -85,28 +85,27 @@ impl ServiceFilter {
     /// Whether a service passes every filter that is set. An absent `consumedLocalOnly` or `isLocal` counts as
     /// `true`, ETSI's default for these members.
     pub fn matches(&self, s: &ServiceInfo) -> bool {
-        let id_ok = self.ser_instance_ids.is_empty()
-            || s.ser_instance_id
-                .as_ref()
-                .is_some_and(|id| self.ser_instance_ids.contains(id));
-        let name_ok = self.ser_names.is_empty() || self.ser_names.contains(&s.ser_name);
-        let category_ok = self
-            .ser_category_id
+        // Short-circuits, cheapest and most selective checks first: discovery runs this over every service.
+        self.ser_category_id
             .as_ref()
-            .is_none_or(|c| s.ser_category.as_ref().is_some_and(|sc| &sc.id == c));
-        let consumed_ok = self
-            .consumed_local_only
-            .is_none_or(|v| s.consumed_local_only.unwrap_or(true) == v);
-        let local_ok = self
-            .is_local
-            .is_none_or(|v| s.is_local.unwrap_or(true) == v);
-        let scope_ok = self.scope_of_locality.as_ref().is_none_or(|v| {
-            s.scope_of_locality
-                .as_ref()
-                .unwrap_or(&LocalityType::MecHost)
-                == v
-        });
-        id_ok && name_ok && category_ok && consumed_ok && local_ok && scope_ok
+            .is_none_or(|c| s.ser_category.as_ref().is_some_and(|sc| &sc.id == c))
+            && (self.ser_names.is_empty() || self.ser_names.contains(&s.ser_name))
+            && (self.ser_instance_ids.is_empty()
+                || s.ser_instance_id
+                    .as_ref()
+                    .is_some_and(|id| self.ser_instance_ids.contains(id)))
+            && self
+                .consumed_local_only
+                .is_none_or(|v| s.consumed_local_only.unwrap_or(true) == v)
+            && self
+                .is_local
+                .is_none_or(|v| s.is_local.unwrap_or(true) == v)
+            && self.scope_of_locality.as_ref().is_none_or(|v| {
+                s.scope_of_locality
+                    .as_ref()
+                    .unwrap_or(&LocalityType::MecHost)
+                    == v
+            })
     }
 }
 

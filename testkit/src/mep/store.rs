@@ -100,12 +100,28 @@ struct StoredService {
 pub(crate) struct State {
     pub(crate) apps: BTreeMap<String, App>,
     services: BTreeMap<String, StoredService>,
+    /// The services that send heartbeats, the only ones a sweep looks at.
+    heartbeating: std::collections::BTreeSet<String>,
     pub(crate) transports: Vec<TransportInfo>,
     pub(crate) tasks: BTreeMap<String, mec_mm5::model::TaskProgress>,
     pub(crate) api_calls: Vec<serde_json::Value>,
 }
 
 impl State {
+    fn insert_service(&mut self, id: String, stored: StoredService) {
+        if stored.info.liveness_interval.is_some_and(|i| i > 0) {
+            self.heartbeating.insert(id.clone());
+        } else {
+            self.heartbeating.remove(&id);
+        }
+        self.services.insert(id, stored);
+    }
+
+    fn remove_service(&mut self, id: &str) -> Option<StoredService> {
+        self.heartbeating.remove(id);
+        self.services.remove(id)
+    }
+
     pub(crate) fn services_iter(&self) -> impl Iterator<Item = &ServiceInfo> {
         self.services.values().map(|s| &s.info)
     }
@@ -201,7 +217,15 @@ impl InMemoryMep {
     fn sweep(&self, state: &mut State) -> Vec<(String, ServiceInfo, ChangeType)> {
         let now = self.now();
         let mut changed = Vec::new();
-        for s in state.services.values_mut() {
+        let State {
+            services,
+            heartbeating,
+            ..
+        } = state;
+        for id in heartbeating.iter() {
+            let Some(s) = services.get_mut(id) else {
+                continue;
+            };
             let Some(interval) = s.info.liveness_interval.filter(|i| *i > 0) else {
                 continue;
             };
@@ -378,7 +402,7 @@ impl InMemoryMep {
             .collect();
         let mut changes = Vec::new();
         for id in removed {
-            if let Some(s) = state.services.remove(&id) {
+            if let Some(s) = state.remove_service(&id) {
                 changes.push((s.owner, s.info, ChangeType::Removed));
             }
         }
@@ -438,7 +462,7 @@ impl InMemoryMep {
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         info.ser_instance_id = Some(id.clone());
         info.links = Some(owner_links(owner));
-        state.services.insert(
+        state.insert_service(
             id,
             StoredService {
                 owner: owner.to_owned(),
@@ -554,7 +578,7 @@ impl ServiceManagement for InMemoryMep {
             info.liveness_interval = Some(if i == 0 { DEFAULT_LIVENESS_INTERVAL } else { i });
         }
         info.links = Some(owner_links(&app));
-        state.services.insert(
+        state.insert_service(
             id,
             StoredService {
                 owner: app.clone(),
@@ -621,6 +645,11 @@ impl ServiceManagement for InMemoryMep {
         };
         stored.info = info.clone();
         stored.last_heartbeat = self.now();
+        if info.liveness_interval.is_some_and(|i| i > 0) {
+            state.heartbeating.insert(service_id);
+        } else {
+            state.heartbeating.remove(&service_id);
+        }
         self.notify_availability(&state, &[(app, info.clone(), change)]);
         Ok(info)
     }
@@ -640,7 +669,7 @@ impl ServiceManagement for InMemoryMep {
         {
             return Err(not_found("service", &service_id));
         }
-        if let Some(s) = state.services.remove(&service_id) {
+        if let Some(s) = state.remove_service(&service_id) {
             self.notify_availability(&state, &[(app, s.info, ChangeType::Removed)]);
         }
         Ok(())
