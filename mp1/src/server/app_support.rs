@@ -2,12 +2,14 @@
 //! implements and its routes.
 
 use super::context::RequestContext;
-use super::{Created, check_id, not_implemented, tagged, with_if_match};
+use super::{
+    Created, check_id, not_implemented, subscription_href, subscription_link_list, tagged,
+    with_if_match,
+};
 use crate::model::{
     APP_TERMINATION_SUBSCRIPTION_TYPE, AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
-    AppTerminationNotificationSubscription, CurrentTime, DnsRule, LinkType, SubscriptionLink,
-    SubscriptionLinkList, SubscriptionLinkListLinks, SubscriptionSelfLinks, TimingCaps,
-    TrafficRule, Validate,
+    AppTerminationNotificationSubscription, CurrentTime, DnsRule, LinkType, SubscriptionLinkList,
+    SubscriptionSelfLinks, TimingCaps, TrafficRule, Validate,
 };
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -383,10 +385,6 @@ async fn update_dns_rule<S: AppSupport>(
     )
 }
 
-fn subscription_href(ctx: &RequestContext, app: &str, id: &str) -> String {
-    ctx.href(&format!("{ROOT}/applications/{app}/subscriptions/{id}"))
-}
-
 async fn list_subscriptions<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
@@ -396,21 +394,13 @@ async fn list_subscriptions<S: AppSupport>(
     let ids = s
         .list_termination_subscriptions(ctx.clone(), app.clone())
         .await?;
-    Ok(Json(SubscriptionLinkList {
-        links: SubscriptionLinkListLinks {
-            self_: LinkType {
-                href: ctx.href(&format!("{ROOT}/applications/{app}/subscriptions")),
-            },
-            subscriptions: ids
-                .iter()
-                .map(|id| SubscriptionLink {
-                    href: subscription_href(&ctx, &app, id),
-                    rel: Some(APP_TERMINATION_SUBSCRIPTION_TYPE.to_owned()),
-                    subscription_type: Some(APP_TERMINATION_SUBSCRIPTION_TYPE.to_owned()),
-                })
-                .collect(),
-        },
-    }))
+    Ok(Json(subscription_link_list(
+        &ctx,
+        ROOT,
+        &app,
+        &ids,
+        APP_TERMINATION_SUBSCRIPTION_TYPE,
+    )))
 }
 
 async fn create_subscription<S: AppSupport>(
@@ -430,7 +420,7 @@ async fn create_subscription<S: AppSupport>(
     let id = s
         .create_termination_subscription(ctx.clone(), app.clone(), subscription.clone())
         .await?;
-    let href = subscription_href(&ctx, &app, &id);
+    let href = subscription_href(&ctx, ROOT, &app, &id);
     subscription.links = Some(SubscriptionSelfLinks {
         self_: LinkType { href: href.clone() },
     });
@@ -449,7 +439,7 @@ async fn get_subscription<S: AppSupport>(
         .await?;
     sub.links = Some(SubscriptionSelfLinks {
         self_: LinkType {
-            href: subscription_href(&ctx, &app, &id),
+            href: subscription_href(&ctx, ROOT, &app, &id),
         },
     });
     Ok(Json(sub))

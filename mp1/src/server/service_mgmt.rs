@@ -2,12 +2,14 @@
 
 use super::context::RequestContext;
 use super::filter::ServiceFilter;
-use super::{Created, check_id, not_implemented, tagged, with_if_match};
+use super::{
+    Created, check_id, not_implemented, subscription_href, subscription_link_list, tagged,
+    with_if_match,
+};
 use crate::model::{
     LinkType, SER_AVAILABILITY_SUBSCRIPTION_TYPE, SerAvailabilityNotificationSubscription,
     ServiceInfo, ServiceLinks, ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink,
-    SubscriptionLink, SubscriptionLinkList, SubscriptionLinkListLinks, SubscriptionSelfLinks,
-    TransportInfo, Validate,
+    SubscriptionLinkList, SubscriptionSelfLinks, TransportInfo, Validate,
 };
 use axum::Router;
 use axum::extract::{FromRef, RawQuery, State};
@@ -436,10 +438,6 @@ async fn update_liveness<S: ServiceManagement>(
     )
 }
 
-fn subscription_href(ctx: &RequestContext, app: &str, id: &str) -> String {
-    ctx.href(&format!("{ROOT}/applications/{app}/subscriptions/{id}"))
-}
-
 async fn list_subscriptions<S: ServiceManagement>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
@@ -450,21 +448,13 @@ async fn list_subscriptions<S: ServiceManagement>(
     let ids = s
         .list_availability_subscriptions(ctx.clone(), app.clone())
         .await?;
-    Ok(Json(SubscriptionLinkList {
-        links: SubscriptionLinkListLinks {
-            self_: LinkType {
-                href: ctx.href(&format!("{ROOT}/applications/{app}/subscriptions")),
-            },
-            subscriptions: ids
-                .iter()
-                .map(|id| SubscriptionLink {
-                    href: subscription_href(&ctx, &app, id),
-                    rel: Some(SER_AVAILABILITY_SUBSCRIPTION_TYPE.to_owned()),
-                    subscription_type: Some(SER_AVAILABILITY_SUBSCRIPTION_TYPE.to_owned()),
-                })
-                .collect(),
-        },
-    }))
+    Ok(Json(subscription_link_list(
+        &ctx,
+        ROOT,
+        &app,
+        &ids,
+        SER_AVAILABILITY_SUBSCRIPTION_TYPE,
+    )))
 }
 
 async fn create_subscription<S: ServiceManagement>(
@@ -487,7 +477,7 @@ async fn create_subscription<S: ServiceManagement>(
     let id = s
         .create_availability_subscription(ctx.clone(), app.clone(), subscription.clone())
         .await?;
-    let href = subscription_href(&ctx, &app, &id);
+    let href = subscription_href(&ctx, ROOT, &app, &id);
     subscription.links = Some(SubscriptionSelfLinks {
         self_: LinkType { href: href.clone() },
     });
@@ -507,7 +497,7 @@ async fn get_subscription<S: ServiceManagement>(
         .await?;
     sub.links = Some(SubscriptionSelfLinks {
         self_: LinkType {
-            href: subscription_href(&ctx, &app, &id),
+            href: subscription_href(&ctx, ROOT, &app, &id),
         },
     });
     Ok(Json(sub))
