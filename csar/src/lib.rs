@@ -1,1 +1,93 @@
-//! MEC application packages (CSAR).
+//! # mec-csar
+//!
+//! MEC application packages (CSAR, ETSI GS NFV-SOL 004 and MEC 010-2, as EdgeGallery builds them): read them,
+//! validate them into a report of findings, build them deterministically, extract them safely.
+//!
+//! - [`Package`]: a package opened from a path or any `Read + Seek`; every entry is checked (path escapes,
+//!   absolute paths, symlinks, duplicates, invalid names, depth, size and compression ratio against [`Limits`])
+//!   before anything is read, and contents are streamed, never loaded whole.
+//! - [`ToscaMeta`] and [`Manifest`]: `TOSCA-Metadata/TOSCA.meta` and the `.mf` manifest, parsed line by line.
+//! - [`validate`]: a [`Report`] of [`Finding`]s with stable codes ([`codes`]): metadata, manifest entries and
+//!   digests (SHA-256/384/512, hashed while streaming), the APPD (nested zip or YAML, parsed with a budget),
+//!   image descriptors, Helm charts.
+//! - [`PackageBuilder`]: writes TOSCA.meta and the manifest with digests, and zips deterministically.
+//!
+//! Signing and verifying the manifest's CMS signature is not implemented yet: a signed package gets an
+//! information finding (`CSAR070`) saying its signature was not checked.
+//!
+//! ```
+//! use mec_csar::{PackageBuilder, validate, Limits};
+//! use std::io::Cursor;
+//!
+//! let mut zip = Vec::new();
+//! PackageBuilder::new("demo")
+//!     .metadata("app_product_name", "demo")
+//!     .metadata("app_provider_id", "acme")
+//!     .metadata("app_package_version", "1.0")
+//!     .metadata("app_release_data_time", "2026-11-24 12:00")
+//!     .metadata("app_class", "container")
+//!     .file("APPD/demo.yaml", "tosca_definitions_version: tosca_simple_yaml_1_2\n")
+//!     .entry_definitions("APPD/demo.yaml")
+//!     .write(Cursor::new(&mut zip))
+//!     .unwrap();
+//! let report = validate(Cursor::new(&zip), &Limits::default());
+//! assert!(report.is_valid(), "{report}");
+//! ```
+//!
+//! ## Finding codes
+//!
+//! | code | meaning |
+//! |---|---|
+//! | CSAR001 | not a zip, or truncated |
+//! | CSAR002, CSAR003, CSAR004 | too many entries; too large; zip bomb ratio |
+//! | CSAR010 .. CSAR016 | path escape, absolute path, symlink, duplicate, invalid UTF-8 name, too deep, unreadable entry |
+//! | CSAR020 .. CSAR024 | no entry definitions; TOSCA.meta malformed, key missing, Entry-Definitions missing, `Name:` missing |
+//! | CSAR030 .. CSAR038 | no manifest, several, malformed, metadata missing, Source missing, file not listed, digest mismatch, unknown algorithm, hash missing |
+//! | CSAR040 .. CSAR043 | APPD unreadable, member missing, YAML budget exceeded, no compute description |
+//! | CSAR050, CSAR051 | image descriptor invalid; image missing |
+//! | CSAR060, CSAR061 | chart not a gzip tarball; chart incomplete |
+//! | CSAR070 | signature present but not verified |
+
+mod builder;
+mod findings;
+mod manifest;
+mod meta;
+mod package;
+mod validate;
+
+pub use builder::PackageBuilder;
+pub use findings::{Finding, Severity, codes};
+pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, SourceEntry};
+pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
+pub use package::{Entry, Limits, Package};
+pub use validate::{Report, validate, validate_path};
+
+/// What can go wrong reading, building or extracting a package.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    /// The data is not a readable zip archive.
+    #[error("not a zip archive (or truncated): {0}")]
+    NotAZip(String),
+    /// No safe file entry has this name.
+    #[error("no entry {0:?} in the package")]
+    NoEntry(String),
+    /// An entry could not be read.
+    #[error("cannot read entry {0:?}: {1}")]
+    Corrupt(String, String),
+    /// An entry is larger than may be read into memory.
+    #[error("entry {0:?} is larger than {1} bytes")]
+    TooLarge(String, u64),
+    /// A digest algorithm is not supported.
+    #[error("unknown digest algorithm {0:?}")]
+    UnknownAlgorithm(String),
+    /// The package has an unsafe entry, so it is not extracted.
+    #[error("refusing the package: entry {0:?} is unsafe (see `csar validate`)")]
+    Unsafe(String),
+    /// A package cannot be built from what was given.
+    #[error("cannot build the package: {0}")]
+    Build(String),
+}

@@ -1,0 +1,126 @@
+//! `csar`: inspect, validate, pack and unpack MEC application packages.
+
+use clap::{Parser, Subcommand};
+use mec_csar::{
+    Limits, Manifest, Package, PackageBuilder, TOSCA_META_PATH, ToscaMeta, validate_path,
+};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Read, validate, build and extract MEC application packages (CSAR).
+#[derive(Debug, Parser)]
+#[command(name = "csar", version)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show a package's metadata, manifest and entries.
+    Inspect {
+        /// The package.
+        package: PathBuf,
+    },
+    /// Validate a package; exits with 1 when it has errors.
+    Validate {
+        /// The package.
+        package: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a package from a directory laid out as one.
+    Pack {
+        /// The directory.
+        dir: PathBuf,
+        /// The package to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Extract a package into a directory (refused when any entry is unsafe).
+    Unpack {
+        /// The package.
+        package: PathBuf,
+        /// The directory to extract into.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("csar: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match args.command {
+        Command::Inspect { package } => {
+            let mut pkg = Package::open(&package, Limits::default())?;
+            if let Ok(text) = pkg.read_text(TOSCA_META_PATH) {
+                let meta = ToscaMeta::parse(&text)?;
+                println!("TOSCA.meta");
+                for (k, v) in &meta.block0 {
+                    println!("  {k}: {v}");
+                }
+            }
+            let manifests: Vec<String> = pkg
+                .entries()
+                .iter()
+                .filter(|e| e.safe && !e.name.contains('/') && e.name.ends_with(".mf"))
+                .map(|e| e.name.clone())
+                .collect();
+            for mf in manifests {
+                let manifest = Manifest::parse(&pkg.read_text(&mf)?)?;
+                println!("{mf}");
+                for (k, v) in &manifest.metadata {
+                    println!("  {k}: {v}");
+                }
+                println!(
+                    "  {} source(s){}",
+                    manifest.sources.len(),
+                    if manifest.cms.is_some() {
+                        ", signed (CMS)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            println!("entries");
+            for e in pkg.entries() {
+                let flag = if e.safe { "" } else { "  UNSAFE" };
+                println!("  {:>12}  {}{flag}", e.size, e.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { package, json } => {
+            let report = validate_path(&package, &Limits::default());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(if report.is_valid() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Pack { dir, output } => {
+            let file = std::fs::File::create(&output)?;
+            PackageBuilder::from_dir(&dir)?.write(file)?;
+            println!("wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unpack { package, output } => {
+            let n = Package::open(&package, Limits::default())?.extract(&output)?;
+            println!("extracted {n} file(s) into {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

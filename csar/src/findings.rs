@@ -1,0 +1,140 @@
+//! Findings of a validation: a stable code, a severity, the entry concerned, and a message a person can act on.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Severity {
+    /// The package is refused.
+    Error,
+    /// Allowed, but against the specification or a common practice.
+    Warning,
+    /// For information.
+    Info,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        })
+    }
+}
+
+/// One thing validation found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// A stable code (see [`codes`]).
+    pub code: &'static str,
+    /// How serious it is.
+    pub severity: Severity,
+    /// The entry concerned, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding.
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        entry: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            severity,
+            entry,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.severity, self.code)?;
+        if let Some(e) = &self.entry {
+            write!(f, " [{e}]")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The finding codes. They never change meaning; new ones are added at the end of their group.
+pub mod codes {
+    /// The file is not a zip archive, or it is truncated.
+    pub const NOT_A_ZIP: &str = "CSAR001";
+    /// More entries than the limit.
+    pub const TOO_MANY_ENTRIES: &str = "CSAR002";
+    /// An entry, or the whole package, inflates past the limit.
+    pub const TOO_LARGE: &str = "CSAR003";
+    /// An entry's compression ratio is that of a zip bomb.
+    pub const ZIP_BOMB: &str = "CSAR004";
+    /// An entry's path leaves the package root.
+    pub const PATH_ESCAPE: &str = "CSAR010";
+    /// An entry has an absolute path.
+    pub const ABSOLUTE_PATH: &str = "CSAR011";
+    /// An entry is a symbolic link.
+    pub const SYMLINK: &str = "CSAR012";
+    /// An entry appears twice.
+    pub const DUPLICATE_ENTRY: &str = "CSAR013";
+    /// An entry name is not valid UTF-8.
+    pub const INVALID_NAME: &str = "CSAR014";
+    /// An entry's path is too deep.
+    pub const TOO_DEEP: &str = "CSAR015";
+    /// An entry cannot be read (corrupt data, inflates past its declared size).
+    pub const UNREADABLE_ENTRY: &str = "CSAR016";
+    /// No TOSCA.meta, and no single root YAML either (SOL004 option 2).
+    pub const NO_ENTRY_DEFINITIONS: &str = "CSAR020";
+    /// TOSCA.meta has a malformed line.
+    pub const META_MALFORMED: &str = "CSAR021";
+    /// TOSCA.meta lacks a required key.
+    pub const META_KEY_MISSING: &str = "CSAR022";
+    /// Entry-Definitions names no entry of the package.
+    pub const ENTRY_DEFINITIONS_MISSING: &str = "CSAR023";
+    /// A `Name:` block of TOSCA.meta names no entry.
+    pub const META_NAME_MISSING: &str = "CSAR024";
+    /// No manifest (`.mf`) in the package root.
+    pub const NO_MANIFEST: &str = "CSAR030";
+    /// More than one manifest in the package root.
+    pub const SEVERAL_MANIFESTS: &str = "CSAR031";
+    /// The manifest has a malformed line.
+    pub const MANIFEST_MALFORMED: &str = "CSAR032";
+    /// The manifest lacks a metadata key.
+    pub const MANIFEST_METADATA_MISSING: &str = "CSAR033";
+    /// A manifest `Source` names no entry.
+    pub const SOURCE_MISSING: &str = "CSAR034";
+    /// A file is listed by no manifest `Source`.
+    pub const FILE_NOT_LISTED: &str = "CSAR035";
+    /// A digest does not match the file.
+    pub const DIGEST_MISMATCH: &str = "CSAR036";
+    /// A digest algorithm is not SHA-256, SHA-384 or SHA-512.
+    pub const UNKNOWN_ALGORITHM: &str = "CSAR037";
+    /// A manifest `Source` has no `Hash`.
+    pub const HASH_MISSING: &str = "CSAR038";
+    /// The APPD cannot be read (not a zip, no YAML, not YAML).
+    pub const APPD_UNREADABLE: &str = "CSAR040";
+    /// The APPD lacks a required member.
+    pub const APPD_MEMBER_MISSING: &str = "CSAR041";
+    /// The APPD YAML exceeds the parser's budget (size, depth, aliases: a "billion laughs").
+    pub const YAML_BUDGET: &str = "CSAR042";
+    /// The APPD describes no virtual CPU or memory (EdgeGallery's test platform requires them).
+    pub const APPD_NO_COMPUTE: &str = "CSAR043";
+    /// The image descriptor (SwImageDesc.json) is not a JSON array of images.
+    pub const IMAGE_DESCRIPTOR_INVALID: &str = "CSAR050";
+    /// An image descriptor points at a file the package does not have.
+    pub const IMAGE_MISSING: &str = "CSAR051";
+    /// A chart is not a valid gzip tarball.
+    pub const CHART_INVALID: &str = "CSAR060";
+    /// A chart lacks Chart.yaml, values.yaml or templates/.
+    pub const CHART_INCOMPLETE: &str = "CSAR061";
+    /// The manifest carries a CMS signature, which this validation does not verify.
+    pub const SIGNATURE_NOT_VERIFIED: &str = "CSAR070";
+}
