@@ -11,6 +11,7 @@
 //!   digests (SHA-256/384/512, hashed while streaming), the APPD (nested zip or YAML, parsed with a budget),
 //!   image descriptors, Helm charts.
 //! - [`PackageBuilder`]: writes TOSCA.meta and the manifest with digests, and zips deterministically.
+//! - [`helm_chart_from_yaml`]: a Helm chart from plain Kubernetes YAML files.
 //!
 //! Signing and verifying the manifest's CMS signature is not implemented yet: a signed package gets an
 //! information finding (`CSAR070`) saying its signature was not checked.
@@ -50,6 +51,7 @@
 
 mod builder;
 mod findings;
+mod helm;
 mod manifest;
 mod meta;
 mod package;
@@ -57,6 +59,7 @@ mod validate;
 
 pub use builder::PackageBuilder;
 pub use findings::{Finding, Severity, codes};
+pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
 pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, SourceEntry};
 pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
 pub use package::{Entry, Limits, Package};

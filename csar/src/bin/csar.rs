@@ -2,7 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use mec_csar::{
-    Limits, Manifest, Package, PackageBuilder, TOSCA_META_PATH, ToscaMeta, validate_path,
+    ChartOptions, KubernetesFile, Limits, Manifest, Package, PackageBuilder, TOSCA_META_PATH,
+    ToscaMeta, helm_chart_from_yaml, validate_path,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,24 @@ enum Command {
         /// The directory.
         dir: PathBuf,
         /// The package to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Make a Helm chart (.tgz) from plain Kubernetes YAML files.
+    HelmFromYaml {
+        /// The Kubernetes YAML files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The chart's name (default: the first file's base name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The chart's version.
+        #[arg(long, default_value = "1.0.0")]
+        chart_version: String,
+        /// Keep image references as they are (by default they are rewritten to the chart's registry values).
+        #[arg(long)]
+        keep_images: bool,
+        /// The chart to write.
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -114,6 +133,47 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Pack { dir, output } => {
             let file = std::fs::File::create(&output)?;
             PackageBuilder::from_dir(&dir)?.write(file)?;
+            println!("wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::HelmFromYaml {
+            files,
+            name,
+            chart_version,
+            keep_images,
+            output,
+        } => {
+            let mut inputs = Vec::new();
+            for f in &files {
+                inputs.push(KubernetesFile {
+                    name: f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    text: std::fs::read_to_string(f)
+                        .map_err(|e| format!("{}: {e}", f.display()))?,
+                });
+            }
+            let name = name.unwrap_or_else(|| {
+                files
+                    .first()
+                    .and_then(|f| f.file_stem())
+                    .map(|s| {
+                        s.to_string_lossy()
+                            .to_ascii_lowercase()
+                            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                    })
+                    .unwrap_or_else(|| "chart".to_owned())
+            });
+            let chart = helm_chart_from_yaml(
+                &inputs,
+                &ChartOptions {
+                    name,
+                    version: chart_version,
+                    rewrite_images: !keep_images,
+                },
+            )?;
+            std::fs::write(&output, chart)?;
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
