@@ -1,0 +1,13 @@
+#![no_main]
+//! Opening and validating arbitrary bytes as a package, with small limits.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let limits = mec_csar::Limits {
+        max_in_memory: 1 << 20,
+        max_entry_size: 16 << 20,
+        max_total_size: 64 << 20,
+        ..mec_csar::Limits::default()
+    };
+    let _ = mec_csar::validate(std::io::Cursor::new(data), &limits);
+});
