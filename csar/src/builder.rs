@@ -220,3 +220,40 @@ impl PackageBuilder {
         zip.finish().map_err(|e| Error::Build(e.to_string()))
     }
 }
+
+/// Copies a package to `out` with one entry's content replaced (the others are copied as stored, in the same
+/// order), as signing a manifest in place needs.
+pub fn replace_entry<R: Read + Seek, W: Write + Seek>(
+    package: R,
+    name: &str,
+    data: &[u8],
+    out: W,
+) -> Result<W, Error> {
+    let mut archive = zip::ZipArchive::new(package).map_err(|e| Error::NotAZip(e.to_string()))?;
+    let mut zip = zip::ZipWriter::new(out);
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut replaced = false;
+    for i in 0..archive.len() {
+        let file = archive
+            .by_index_raw(i)
+            .map_err(|e| Error::NotAZip(e.to_string()))?;
+        if file.name_raw() == name.as_bytes() {
+            drop(file);
+            zip.start_file(name, options)
+                .map_err(|e| Error::Build(format!("{name}: {e}")))?;
+            zip.write_all(data)
+                .map_err(|e| Error::Io(name.to_owned(), e))?;
+            replaced = true;
+        } else {
+            zip.raw_copy_file(file)
+                .map_err(|e| Error::Build(e.to_string()))?;
+        }
+    }
+    if !replaced {
+        return Err(Error::NoEntry(name.to_owned()));
+    }
+    zip.finish().map_err(|e| Error::Build(e.to_string()))
+}

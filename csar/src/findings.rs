@@ -135,6 +135,6 @@ pub mod codes {
     pub const CHART_INVALID: &str = "CSAR060";
     /// A chart lacks Chart.yaml, values.yaml or templates/.
     pub const CHART_INCOMPLETE: &str = "CSAR061";
-    /// The manifest carries a CMS signature, which this validation does not verify.
+    /// The manifest carries a CMS signature, which validation (having no trust anchor) does not check.
     pub const SIGNATURE_NOT_VERIFIED: &str = "CSAR070";
 }

@@ -13,8 +13,10 @@
 //! - [`PackageBuilder`]: writes TOSCA.meta and the manifest with digests, and zips deterministically.
 //! - [`helm_chart_from_yaml`]: a Helm chart from plain Kubernetes YAML files.
 //!
-//! Signing and verifying the manifest's CMS signature is not implemented yet: a signed package gets an
-//! information finding (`CSAR070`) saying its signature was not checked.
+//! - [`sign_manifest`], [`verify_manifest`] and [`verify_package`]: the manifest's CMS signature as EdgeGallery
+//!   makes it (attached SignedData over the `Source` section, SHA-256 with RSA, certificate embedded), verified
+//!   against a trust anchor, with every listed file re-hashed. EdgeGallery's own signatures are BER-encoded and
+//!   not read yet ([`SignatureError::Malformed`]).
 //!
 //! ```
 //! use mec_csar::{PackageBuilder, validate, Limits};
@@ -47,7 +49,7 @@
 //! | CSAR040 .. CSAR043 | APPD unreadable, member missing, YAML budget exceeded, no compute description |
 //! | CSAR050, CSAR051 | image descriptor invalid; image missing |
 //! | CSAR060, CSAR061 | chart not a gzip tarball; chart incomplete |
-//! | CSAR070 | signature present but not verified |
+//! | CSAR070 | signature present; validation does not check it (`csar verify` does) |
 
 mod builder;
 mod findings;
@@ -55,14 +57,16 @@ mod helm;
 mod manifest;
 mod meta;
 mod package;
+mod sign;
 mod validate;
 
-pub use builder::PackageBuilder;
+pub use builder::{PackageBuilder, replace_entry};
 pub use findings::{Finding, Severity, codes};
 pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
 pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, SourceEntry};
 pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
 pub use package::{Entry, Limits, Package};
+pub use sign::{SignatureError, VerifiedSignature, sign_manifest, verify_manifest, verify_package};
 pub use validate::{Report, validate, validate_path};
 
 /// What can go wrong reading, building or extracting a package.

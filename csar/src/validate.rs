@@ -356,7 +356,7 @@ fn check_manifest<R: Read + Seek>(pkg: &mut Package<R>, report: &mut Report) {
             codes::SIGNATURE_NOT_VERIFIED,
             Severity::Info,
             Some(&name),
-            "the manifest carries a CMS signature; this version of mec-csar does not verify it",
+            "the manifest carries a CMS signature; validation does not check it: use `csar verify --trust <anchor>`",
         );
     }
 }
