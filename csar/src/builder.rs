@@ -148,6 +148,24 @@ impl PackageBuilder {
     /// Writes the package: the files in path order, then TOSCA.meta and the manifest, all with the zip epoch as
     /// time stamp. Fails on unsafe paths and on a missing `Entry-Definitions` target.
     pub fn write<W: Write + Seek>(self, out: W) -> Result<W, Error> {
+        self.write_with_progress(out, &mut |_, _| {})
+    }
+
+    /// As [`write`](Self::write), telling `progress(bytes written, bytes to write)` how it advances.
+    pub fn write_with_progress<W: Write + Seek>(
+        self,
+        out: W,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<W, Error> {
+        let total: u64 = self
+            .files
+            .values()
+            .map(|c| match c {
+                Content::Bytes(b) => b.len() as u64,
+                Content::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            })
+            .sum();
+        let mut done: u64 = 0;
         for path in self.files.keys() {
             if safe_relative_path(path).is_none() || path.starts_with('/') {
                 return Err(Error::Build(format!("unsafe path {path:?}")));
@@ -182,6 +200,8 @@ impl PackageBuilder {
                 Content::Bytes(b) => {
                     hasher.update(b);
                     zip.write_all(b).map_err(|e| Error::Io(path.clone(), e))?;
+                    done += b.len() as u64;
+                    progress(done, total);
                 }
                 Content::File(p) => {
                     let mut f = std::fs::File::open(p)

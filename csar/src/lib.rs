@@ -67,7 +67,7 @@ pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, Sou
 pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
 pub use package::{Entry, Limits, Package};
 pub use sign::{SignatureError, VerifiedSignature, sign_manifest, verify_manifest, verify_package};
-pub use validate::{Report, validate, validate_path};
+pub use validate::{Report, validate, validate_path, validate_with_progress};
 
 /// What can go wrong reading, building or extracting a package.
 #[derive(Debug, thiserror::Error)]

@@ -359,6 +359,16 @@ impl<R: Read + Seek> Package<R> {
 
     /// The hex digest of an entry, computed while streaming it.
     pub fn digest(&mut self, name: &str, algorithm: &Algorithm) -> Result<String, Error> {
+        self.digest_observed(name, algorithm, &mut |_| {})
+    }
+
+    /// As [`digest`](Self::digest), telling `observer` the size of each chunk hashed (for progress bars).
+    pub fn digest_observed(
+        &mut self,
+        name: &str,
+        algorithm: &Algorithm,
+        observer: &mut dyn FnMut(usize),
+    ) -> Result<String, Error> {
         fn run<D: Digest>(
             p: &mut impl FnMut(&mut dyn FnMut(&[u8])) -> Result<u64, Error>,
         ) -> Result<String, Error> {
@@ -366,7 +376,12 @@ impl<R: Read + Seek> Package<R> {
             p(&mut |chunk| d.update(chunk))?;
             Ok(hex::encode(d.finalize()))
         }
-        let mut stream = |sink: &mut dyn FnMut(&[u8])| self.stream(name, sink);
+        let mut stream = |sink: &mut dyn FnMut(&[u8])| {
+            self.stream(name, |chunk| {
+                observer(chunk.len());
+                sink(chunk);
+            })
+        };
         match algorithm {
             Algorithm::Sha256 => run::<sha2::Sha256>(&mut stream),
             Algorithm::Sha384 => run::<sha2::Sha384>(&mut stream),

@@ -91,6 +91,15 @@ pub fn validate_path(path: impl AsRef<Path>, limits: &Limits) -> Report {
 
 /// Validates a package read from `reader`. Never panics; every problem is a finding.
 pub fn validate<R: Read + Seek>(reader: R, limits: &Limits) -> Report {
+    validate_with_progress(reader, limits, &mut |_, _| {})
+}
+
+/// As [`validate`], telling `progress(bytes hashed, bytes to hash)` how the digest checks advance.
+pub fn validate_with_progress<R: Read + Seek>(
+    reader: R,
+    limits: &Limits,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Report {
     let mut report = Report::default();
     let mut pkg = match Package::from_reader(reader, limits.clone()) {
         Ok(p) => p,
@@ -105,7 +114,7 @@ pub fn validate<R: Read + Seek>(reader: R, limits: &Limits) -> Report {
         .extend(pkg.structural_findings().iter().cloned());
 
     let entry_definitions = check_meta(&mut pkg, &mut report);
-    check_manifest(&mut pkg, &mut report);
+    check_manifest(&mut pkg, &mut report, progress);
     if let Some(ed) = entry_definitions {
         check_appd(&mut pkg, &ed, &mut report);
     }
@@ -207,7 +216,11 @@ fn check_meta<R: Read + Seek>(pkg: &mut Package<R>, report: &mut Report) -> Opti
     Some(ed)
 }
 
-fn check_manifest<R: Read + Seek>(pkg: &mut Package<R>, report: &mut Report) {
+fn check_manifest<R: Read + Seek>(
+    pkg: &mut Package<R>,
+    report: &mut Report,
+    progress: &mut dyn FnMut(u64, u64),
+) {
     let all = files(pkg);
     let manifests: Vec<String> = all
         .iter()
@@ -274,6 +287,12 @@ fn check_manifest<R: Read + Seek>(pkg: &mut Package<R>, report: &mut Report) {
         );
     }
     let mut listed = HashSet::new();
+    let to_hash: u64 = manifest
+        .sources
+        .iter()
+        .filter_map(|s| pkg.entry(&s.source).map(|e| e.size))
+        .sum();
+    let mut hashed: u64 = 0;
     for source in &manifest.sources {
         let path = source.source.clone();
         if path.contains("://") {
@@ -311,7 +330,11 @@ fn check_manifest<R: Read + Seek>(pkg: &mut Package<R>, report: &mut Report) {
             continue;
         }
         let size = pkg.entry(&path).map_or(0, |e| e.size);
-        match pkg.digest(&path, &algorithm) {
+        let digest = pkg.digest_observed(&path, &algorithm, &mut |n| {
+            hashed += n as u64;
+            progress(hashed, to_hash);
+        });
+        match digest {
             Ok(actual) if &actual == expected => report.bytes_hashed += size,
             Ok(actual) => {
                 report.bytes_hashed += size;

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use mec_csar::{
     ChartOptions, KubernetesFile, Limits, Manifest, Package, PackageBuilder, TOSCA_META_PATH,
-    ToscaMeta, helm_chart_from_yaml, sign_manifest, validate_path, verify_package,
+    ToscaMeta, helm_chart_from_yaml, sign_manifest, validate_with_progress, verify_package,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,7 +141,22 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { package, json } => {
-            let report = validate_path(&package, &Limits::default());
+            let file =
+                std::fs::File::open(&package).map_err(|e| format!("{}: {e}", package.display()))?;
+            let bar = progress_bar("hashing");
+            let report = validate_with_progress(
+                std::io::BufReader::new(file),
+                &Limits::default(),
+                &mut |done, total| {
+                    if let Some(b) = &bar {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                },
+            );
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -155,7 +170,19 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Pack { dir, output } => {
             let file = std::fs::File::create(&output)?;
-            PackageBuilder::from_dir(&dir)?.write(file)?;
+            let bar = progress_bar("packing");
+            PackageBuilder::from_dir(&dir)?.write_with_progress(
+                std::io::BufWriter::new(file),
+                &mut |done, total| {
+                    if let Some(b) = &bar {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                },
+            )?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -248,4 +275,19 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A progress bar on standard error, only when it is a terminal (scripts and CI logs get none).
+fn progress_bar(what: &'static str) -> Option<indicatif::ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what);
+    Some(bar)
 }
