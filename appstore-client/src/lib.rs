@@ -17,14 +17,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not yet here: uploading packages (streamed multipart), pushing and pulling between stores, and the
-//! `mec-appstore` command line.
+//! Uploads go in one multipart request up to [`CHUNKED_ABOVE`] bytes, and above it in [`CHUNK_SIZE`] chunks
+//! merged by the store, as its own portal does: the client never holds more than one chunk in memory.
+//!
+//! Not yet here: pushing and pulling between stores.
 
 mod model;
 
 pub use mec_core::client::Error;
 pub use model::{
-    App, AppPackage, AppQuery, AppStatus, Comment, PackageStatus, Page, QueryCtrl, TestTask,
+    App, AppPackage, AppQuery, AppStatus, Comment, PackageStatus, Page, QueryCtrl, Registered,
+    TestTask, UploadForm,
 };
 
 use futures_util::StreamExt;
@@ -36,6 +39,10 @@ use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 const V1: &str = "mec/appstore/v1";
+/// Packages larger than this are uploaded in chunks (the AppStore portal's threshold).
+pub const CHUNKED_ABOVE: u64 = 10 << 20;
+/// The size of one upload chunk (the AppStore portal's).
+pub const CHUNK_SIZE: u64 = 8 << 20;
 const V2: &str = "mec/appstore/v2";
 
 /// Builds a [`Client`].
@@ -411,6 +418,183 @@ impl Client {
         self.send(r).await.map(drop)
     }
 
+    fn transport(e: reqwest::Error) -> Error {
+        let kind = if e.is_timeout() {
+            mec_core::client::TransportErrorKind::Timeout
+        } else if e.is_connect() {
+            mec_core::client::TransportErrorKind::Connect
+        } else {
+            mec_core::client::TransportErrorKind::Io
+        };
+        Error::Transport {
+            kind,
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    async fn send_form(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        form: reqwest::multipart::Form,
+    ) -> Result<Vec<u8>, Error> {
+        let url = self.inner.http.url(path)?;
+        let mut r = self.inner.raw.post(url).query(query).multipart(form);
+        if let Some(t) = self.token() {
+            r = r.header("access_token", t);
+        }
+        let response = r.send().await.map_err(Self::transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(Self::transport)?;
+        if !(200..300).contains(&status) {
+            return Err(appstore_error(Error::api(
+                status,
+                ProblemDetails::from_body(status, &body),
+            )));
+        }
+        Ok(body.to_vec())
+    }
+
+    fn listing_fields(form: reqwest::multipart::Form, f: &UploadForm) -> reqwest::multipart::Form {
+        form.text("type", f.app_type.clone())
+            .text("affinity", f.affinity.clone())
+            .text("industry", f.industry.clone())
+            .text("showType", f.show_type.clone())
+    }
+
+    async fn file_part(
+        path: &std::path::Path,
+        max: u64,
+    ) -> Result<reqwest::multipart::Part, Error> {
+        let bytes = read_bounded(path, max).await?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".to_owned());
+        Ok(reqwest::multipart::Part::bytes(bytes).file_name(name))
+    }
+
+    /// Uploads a package with its icon (`POST /v1/apps`, or chunks through `/v1/apps/upload`, `/v1/apps/merge` and
+    /// `/v1/apps/vm-register` above [`CHUNKED_ABOVE`]), calling `progress(bytes sent, total)`. The store checks the
+    /// package before registering it; its refusal is an [`Error::Api`] whose problem status is the store's code
+    /// (10029 manifest invalid, 10031 tampered package, ...).
+    pub async fn upload(
+        &self,
+        form: &UploadForm,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Registered, Error> {
+        let size = tokio::fs::metadata(&form.package)
+            .await
+            .map_err(|e| Error::InvalidRequest(format!("{}: {e}", form.package.display())))?
+            .len();
+        let file_name = form
+            .package
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::InvalidRequest("the package path has no file name".into()))?;
+        if file_name.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidRequest(
+                "the AppStore refuses package names with spaces".into(),
+            ));
+        }
+        let query = [
+            ("userId", form.user_id.as_str()),
+            ("userName", form.user_name.as_str()),
+        ];
+        let icon = Self::file_part(&form.icon, 10 << 20).await?;
+        let body = if size <= CHUNKED_ABOVE {
+            let package = Self::file_part(&form.package, CHUNKED_ABOVE).await?;
+            let multipart = Self::listing_fields(
+                reqwest::multipart::Form::new()
+                    .part("file", package)
+                    .part("icon", icon),
+                form,
+            );
+            let body = self
+                .send_form(&format!("{V1}/apps"), &query, multipart)
+                .await?;
+            progress(size, size);
+            body
+        } else {
+            let address = self
+                .upload_chunks(&form.package, &file_name, size, &mut progress)
+                .await?;
+            let multipart = Self::listing_fields(
+                reqwest::multipart::Form::new()
+                    .text("fileAddress", address)
+                    .part("icon", icon),
+                form,
+            );
+            self.send_form(&format!("{V1}/apps/vm-register"), &query, multipart)
+                .await?
+        };
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            status: 200,
+            message: format!("the registration answer: {e}"),
+        })
+    }
+
+    /// Sends the package in chunks of [`CHUNK_SIZE`], then asks the store to merge them; returns the merged file's
+    /// address.
+    async fn upload_chunks(
+        &self,
+        path: &std::path::Path,
+        file_name: &str,
+        size: u64,
+        progress: &mut impl FnMut(u64, u64),
+    ) -> Result<String, Error> {
+        use tokio::io::AsyncReadExt;
+        let identifier = format!(
+            "{size}-{}",
+            file_name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        );
+        let total_chunks = size.div_ceil(CHUNK_SIZE);
+        let mut file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?;
+        let mut sent: u64 = 0;
+        for number in 1..=total_chunks {
+            let len = CHUNK_SIZE.min(size - sent);
+            let mut chunk = vec![
+                0u8;
+                usize::try_from(len)
+                    .map_err(|_| Error::InvalidRequest("chunk too large".into()))?
+            ];
+            file.read_exact(&mut chunk)
+                .await
+                .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?;
+            let form = reqwest::multipart::Form::new()
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(chunk).file_name(file_name.to_owned()),
+                )
+                .text("chunkNumber", number.to_string())
+                .text("chunkSize", CHUNK_SIZE.to_string())
+                .text("currentChunkSize", len.to_string())
+                .text("totalSize", size.to_string())
+                .text("identifier", identifier.clone())
+                .text("filename", file_name.to_owned())
+                .text("relativePath", file_name.to_owned())
+                .text("totalChunks", total_chunks.to_string());
+            self.send_form(&format!("{V1}/apps/upload"), &[], form)
+                .await?;
+            sent += len;
+            progress(sent, size);
+        }
+        let merged = self
+            .send(
+                ApiRequest::get(format!("{V1}/apps/merge"))
+                    .query("fileName", file_name)
+                    .query("guid", identifier),
+            )
+            .await?;
+        Ok(String::from_utf8_lossy(merged.body())
+            .trim()
+            .trim_matches('"')
+            .to_owned())
+    }
+
     /// `GET .../action/download`: streams the package to `out`, calling `progress(bytes so far, total if known)`,
     /// never holding it in memory. Returns the bytes written; fails if the connection is cut before the announced
     /// length.
@@ -471,4 +655,21 @@ impl Client {
         }
         Ok(written)
     }
+}
+
+/// Reads a file of at most `max` bytes.
+async fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>, Error> {
+    let len = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?
+        .len();
+    if len > max {
+        return Err(Error::InvalidRequest(format!(
+            "{} is larger than {max} bytes",
+            path.display()
+        )));
+    }
+    tokio::fs::read(path)
+        .await
+        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))
 }

@@ -310,3 +310,43 @@ pub struct Comment {
     #[serde(default)]
     pub user: Option<serde_json::Value>,
 }
+
+/// The answer to a registration (`RegisterRespDto`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    /// The app's id.
+    pub app_id: String,
+    /// The new package's id.
+    pub package_id: String,
+    /// The app's name (from the manifest).
+    #[serde(default)]
+    pub app_name: String,
+    /// Its provider.
+    #[serde(default)]
+    pub provider: String,
+    /// Its version.
+    #[serde(default)]
+    pub version: String,
+}
+
+/// What is uploaded with a package: its icon and how the store lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadForm {
+    /// The package file (`.csar` or `.zip`).
+    pub package: std::path::PathBuf,
+    /// The icon (jpg, png or bmp, at most 10 MiB).
+    pub icon: std::path::PathBuf,
+    /// The app type (`Video Application`, `Game`, `Internet of Things`, ...).
+    pub app_type: String,
+    /// The architecture: `X86`, `ARM64` or `ARM32`.
+    pub affinity: String,
+    /// The industry (`Smart City`, `Others`, ...).
+    pub industry: String,
+    /// The visibility: `public` (default), `inner-public` or `private`.
+    pub show_type: String,
+    /// The uploading user's id.
+    pub user_id: String,
+    /// The uploading user's name.
+    pub user_name: String,
+}

@@ -26,10 +26,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`MockAppStore`] is EdgeGallery's AppStore in memory (packages checked with `mec-csar`, kept on disk), for
+//! the AppStore client and publishing pipelines.
+//!
 //! The `mock-mep` binary serves the same on a port for apps written in any language:
 //! `cargo run -p mec-testkit --bin mock-mep`.
 
+mod appstore;
 mod mep;
+
+pub use appstore::{MOCK_APPSTORE_TOKEN, MockAppStore};
 
 pub use mep::{
     AppInstance, AppState, Claims, DEFAULT_LIVENESS_INTERVAL, Event, Fault, InMemoryMep, MockMep,

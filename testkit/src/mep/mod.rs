@@ -29,7 +29,8 @@ use mec_mp1::model::{
     SecurityInfo, ServiceInfo, ServiceState, TrafficRule, TransportInfo, TransportType,
 };
 use mec_mp1::server::{DispatcherConfig, NotificationDispatcher, require_bearer};
-use recorder::{Expectation, Recorder};
+use recorder::Expectation;
+pub(crate) use recorder::{Recorder, record};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

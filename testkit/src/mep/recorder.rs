@@ -312,9 +312,23 @@ pub(crate) async fn record(
             .get::<mec_mp1::server::Caller>()
             .map(|c| c.app_instance_id.clone())
     });
+    // Uploads (multipart, or larger than the recorder keeps) pass through unread.
+    let passthrough = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/"))
+        || request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > RECORD_LIMIT);
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, RECORD_LIMIT * 4).await else {
-        {
+    let (body, json) = if passthrough {
+        (body, None)
+    } else {
+        let Ok(bytes) = to_bytes(body, RECORD_LIMIT * 4).await else {
             let response =
                 ApiError::payload_too_large("the request body is too large").into_response();
             recorder.lock().requests.push(RecordedRequest {
@@ -326,11 +340,12 @@ pub(crate) async fn record(
                 status: response.status().as_u16(),
             });
             return response;
-        }
+        };
+        let json = (bytes.len() <= RECORD_LIMIT)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .flatten();
+        (Body::from(bytes), json)
     };
-    let json = (bytes.len() <= RECORD_LIMIT)
-        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .flatten();
     let mut response = None;
     for fault in recorder.faults_for(&method, &path, app.as_deref()) {
         match fault {
@@ -346,10 +361,7 @@ pub(crate) async fn record(
     }
     let response = match response {
         Some(r) => r,
-        None => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+        None => next.run(Request::from_parts(parts, body)).await,
     };
     let recorded = RecordedRequest {
         method,
