@@ -151,6 +151,11 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner) = Some(token.into());
     }
 
+    /// The access token in use, if any (to save it after [`login`](Self::login)).
+    pub fn access_token(&self) -> Option<String> {
+        self.token()
+    }
+
     fn token(&self) -> Option<String> {
         self.inner
             .token
