@@ -20,14 +20,16 @@
 //! Uploads go in one multipart request up to [`CHUNKED_ABOVE`] bytes, and above it in [`CHUNK_SIZE`] chunks
 //! merged by the store, as its own portal does: the client never holds more than one chunk in memory.
 //!
-//! Not yet here: pushing and pulling between stores.
+//! Federation (admin role): the external stores known ([`Client::external_stores`]), packages pushed to them
+//! ([`Client::pushable_packages`], [`Client::push_package`]) or pulled from them ([`Client::pullable_packages`],
+//! [`Client::pull_package`]).
 
 mod model;
 
 pub use mec_core::client::Error;
 pub use model::{
-    App, AppPackage, AppQuery, AppStatus, Comment, PackageStatus, Page, QueryCtrl, Registered,
-    TestTask, UploadForm,
+    App, AppPackage, AppQuery, AppStatus, Comment, ExternalStore, FederatedPackage, PackageStatus,
+    Page, QueryCtrl, Registered, TestTask, UploadForm,
 };
 
 use futures_util::StreamExt;
@@ -421,6 +423,55 @@ impl Client {
             .query("userName", user_name)
             .json(&serde_json::json!({"body": body, "score": score}))?;
         self.send(r).await.map(drop)
+    }
+
+    /// `GET /v1/appstores`: the external stores this one federates with (admin).
+    pub async fn external_stores(&self) -> Result<Vec<ExternalStore>, Error> {
+        self.json(ApiRequest::get(format!("{V1}/appstores"))).await
+    }
+
+    /// `GET /v1/packages/pushable`: packages that can be pushed to other stores (admin).
+    pub async fn pushable_packages(&self) -> Result<Vec<FederatedPackage>, Error> {
+        self.json(ApiRequest::get(format!("{V1}/packages/pushable")))
+            .await
+    }
+
+    /// `POST /v1/packages/{packageId}/action/push`: pushes a package to stores (by their ids); one result per store.
+    pub async fn push_package(
+        &self,
+        package_id: &str,
+        store_ids: &[String],
+    ) -> Result<Vec<bool>, Error> {
+        let r = ApiRequest::post(format!(
+            "{V1}/packages/{}/action/push",
+            path_segment(package_id)
+        ))
+        .json(&serde_json::json!({"targetPlatform": store_ids}))?;
+        self.json(r).await
+    }
+
+    /// `GET /v1/packages/{storeId}/pullable`: packages another store offers (admin).
+    pub async fn pullable_packages(&self, store_id: &str) -> Result<Vec<FederatedPackage>, Error> {
+        self.json(ApiRequest::get(format!(
+            "{V1}/packages/{}/pullable",
+            path_segment(store_id)
+        )))
+        .await
+    }
+
+    /// `POST /v1/packages/{packageId}/action/pull`: imports a package from another store; `request` is the
+    /// pull body appstore-be takes (`sourceStoreId`, `sourceStoreName`, `name`, `provider`, `version`, ...).
+    pub async fn pull_package(
+        &self,
+        package_id: &str,
+        request: &serde_json::Value,
+    ) -> Result<bool, Error> {
+        let r = ApiRequest::post(format!(
+            "{V1}/packages/{}/action/pull",
+            path_segment(package_id)
+        ))
+        .json(request)?;
+        self.json(r).await
     }
 
     fn transport(e: reqwest::Error) -> Error {

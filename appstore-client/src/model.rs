@@ -350,3 +350,52 @@ pub struct UploadForm {
     /// The uploading user's name.
     pub user_name: String,
 }
+
+/// An external app store this one federates with (`AppStoreDto`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalStore {
+    /// Its id.
+    pub app_store_id: String,
+    /// Its name.
+    #[serde(default)]
+    pub app_store_name: String,
+    /// Its version.
+    #[serde(default)]
+    pub app_store_version: Option<String>,
+    /// Its company.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// Its URL.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A package that can be pushed to, or pulled from, another store (`PushablePackageDto`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FederatedPackage {
+    /// The package id.
+    pub package_id: String,
+    /// The app id.
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// The app name.
+    #[serde(default)]
+    pub name: String,
+    /// The provider.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The test status on the source store.
+    #[serde(default)]
+    pub atp_test_status: Option<String>,
+    /// Stores it was already pushed to.
+    #[serde(default)]
+    pub target_platform: Option<Vec<String>>,
+    /// Everything else the store sent.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}

@@ -1,7 +1,7 @@
 //! Every client operation against wiremock fixtures in appstore-be's own shapes: method, path, query, headers and
 //! body as sent, answers decoded, errors typed.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 use mec_appstore_client::{AppQuery, AppStatus, Client, PackageStatus};
 use serde_json::json;
@@ -357,4 +357,189 @@ async fn login_does_the_csrf_handshake_and_uses_the_token() {
         .unwrap_err();
     assert!(e.is_unauthorized());
     assert_eq!(e.problem().unwrap().detail, "wrong password");
+}
+
+fn upload_form(dir: &std::path::Path, size: usize) -> mec_appstore_client::UploadForm {
+    std::fs::create_dir_all(dir).unwrap();
+    let package = dir.join("app.csar");
+    std::fs::write(&package, vec![7u8; size]).unwrap();
+    let icon = dir.join("icon.png");
+    std::fs::write(&icon, b"png").unwrap();
+    mec_appstore_client::UploadForm {
+        package,
+        icon,
+        app_type: "Game".into(),
+        affinity: "X86".into(),
+        industry: "Others".into(),
+        show_type: "public".into(),
+        user_id: "u1".into(),
+        user_name: "tenant".into(),
+    }
+}
+
+fn multipart_has(req: &Request, needles: &[&str]) -> bool {
+    let ct = req
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let body = String::from_utf8_lossy(&req.body);
+    ct.starts_with("multipart/form-data") && needles.iter().all(|n| body.contains(n))
+}
+
+/// Accepts a registration only when the multipart form carries every expected part.
+struct Register(&'static [&'static str]);
+
+impl Respond for Register {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if multipart_has(req, self.0) {
+            ResponseTemplate::new(200).set_body_json(json!({"appName": "snake", "appId": APP, "packageId": PKG, "provider": "acme", "version": "1.0"}))
+        } else {
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "missing parts", "retCode": 1}))
+        }
+    }
+}
+
+#[tokio::test]
+async fn upload_sends_one_multipart_request_with_every_part() {
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/apps")))
+        .and(header("access_token", "jwt"))
+        .and(query_param("userId", "u1"))
+        .and(query_param("userName", "tenant"))
+        .respond_with(Register(&[
+            "name=\"file\"; filename=\"app.csar\"",
+            "name=\"icon\"; filename=\"icon.png\"",
+            "name=\"type\"\r\n\r\nGame",
+            "name=\"affinity\"\r\n\r\nX86",
+            "name=\"industry\"\r\n\r\nOthers",
+            "name=\"showType\"\r\n\r\npublic",
+        ]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = std::env::temp_dir().join(format!("wm-upload-{}", std::process::id()));
+    let r = client
+        .upload(&upload_form(&dir, 1000), |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((r.app_id.as_str(), r.package_id.as_str()), (APP, PKG));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn large_uploads_send_numbered_chunks_then_merge_then_register() {
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/apps/upload")))
+        .respond_with(ResponseTemplate::new(200).set_body_string("upload package block success"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/apps/merge")))
+        .and(query_param("fileName", "app.csar"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string("0123456789abcdef0123456789abcdef/app.csar"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/apps/vm-register")))
+        .respond_with(Register(&[
+            "name=\"fileAddress\"\r\n\r\n0123456789abcdef0123456789abcdef/app.csar",
+            "name=\"icon\"",
+        ]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = std::env::temp_dir().join(format!("wm-chunks-{}", std::process::id()));
+    let size = (mec_appstore_client::CHUNKED_ABOVE + 1) as usize;
+    client
+        .upload(&upload_form(&dir, size), |_, _| {})
+        .await
+        .unwrap();
+    let chunks: Vec<Request> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/v1/apps/upload"))
+        .collect();
+    assert!(multipart_has(
+        &chunks[0],
+        &[
+            "name=\"chunkNumber\"\r\n\r\n1",
+            "name=\"totalChunks\"\r\n\r\n2",
+            &format!("name=\"totalSize\"\r\n\r\n{size}")
+        ]
+    ));
+    assert!(multipart_has(
+        &chunks[1],
+        &[
+            "name=\"chunkNumber\"\r\n\r\n2",
+            "name=\"currentChunkSize\"\r\n\r\n2097153"
+        ]
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn federation_push_and_pull() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/appstores")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!([{"appStoreId": "s1", "appStoreName": "partner", "url": "https://partner"}]),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET")).and(path(format!("{BASE}/v1/packages/pushable")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"packageId": PKG, "name": "snake", "targetPlatform": ["s2"], "latestPushTime": "x"}])))
+        .mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/packages/{PKG}/action/push")))
+        .and(body_json(json!({"targetPlatform": ["s1"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([true])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/packages/s1/pullable")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"packageId": "p9", "name": "tetris", "version": "2"}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/packages/p9/action/pull")))
+        .and(body_json(json!({"sourceStoreId": "s1"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(true)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        client.external_stores().await.unwrap()[0].app_store_name,
+        "partner"
+    );
+    let pushable = client.pushable_packages().await.unwrap();
+    assert_eq!(pushable[0].extra["latestPushTime"], "x");
+    assert_eq!(
+        client.push_package(PKG, &["s1".into()]).await.unwrap(),
+        [true]
+    );
+    assert_eq!(
+        client.pullable_packages("s1").await.unwrap()[0].name,
+        "tetris"
+    );
+    assert!(
+        client
+            .pull_package("p9", &json!({"sourceStoreId": "s1"}))
+            .await
+            .unwrap()
+    );
 }
