@@ -560,7 +560,13 @@ impl Client {
         ];
         let icon = Self::file_part(&form.icon, 10 << 20).await?;
         let body = if size <= CHUNKED_ABOVE {
-            let package = Self::file_part(&form.package, CHUNKED_ABOVE).await?;
+            // Streamed from the file, never read whole.
+            let file = tokio::fs::File::open(&form.package)
+                .await
+                .map_err(|e| Error::InvalidRequest(format!("{}: {e}", form.package.display())))?;
+            let stream = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+            let package = reqwest::multipart::Part::stream_with_length(stream, size)
+                .file_name(file_name.clone());
             let multipart = Self::listing_fields(
                 reqwest::multipart::Form::new()
                     .part("file", package)

@@ -300,3 +300,84 @@ async fn refused_uploads_say_why_and_leave_nothing_behind() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn push_to_and_pull_from_other_stores() {
+    let store = MockAppStore::start().await;
+    store.add_external_store("s1", "partner", "https://partner.example");
+    store.offer_from("s1", serde_json::json!({"packageId": "p9", "name": "tetris", "provider": "other", "version": "2.0"}));
+    let client = client(&store).await;
+    let files = Files::new();
+    let path = files.write("fed.csar", &package("fed", "1.0", 10));
+    let reg = client.upload(&files.form(&path), |_, _| {}).await.unwrap();
+    assert!(
+        client.pushable_packages().await.unwrap().is_empty(),
+        "only published packages are pushable"
+    );
+    client
+        .test_package(&reg.app_id, &reg.package_id)
+        .await
+        .unwrap();
+    client
+        .wait_for_test(
+            &reg.app_id,
+            &reg.package_id,
+            Duration::from_millis(5),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    client
+        .publish(&reg.app_id, &reg.package_id, None)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        client.external_stores().await.unwrap()[0].app_store_id,
+        "s1"
+    );
+    assert_eq!(
+        client.pushable_packages().await.unwrap()[0].package_id,
+        reg.package_id
+    );
+    assert_eq!(
+        client
+            .push_package(&reg.package_id, &["s1".into(), "nowhere".into()])
+            .await
+            .unwrap(),
+        [true, false]
+    );
+    assert_eq!(store.pushes(), [(reg.package_id.clone(), "s1".to_owned())]);
+    assert_eq!(
+        client.pushable_packages().await.unwrap()[0].target_platform,
+        Some(vec!["s1".to_owned()])
+    );
+
+    let offered = client.pullable_packages("s1").await.unwrap();
+    assert_eq!(offered[0].name, "tetris");
+    assert!(
+        client
+            .pull_package("p9", &serde_json::json!({"sourceStoreId": "s1"}))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !client
+            .pull_package("p9", &serde_json::json!({"sourceStoreId": "s1"}))
+            .await
+            .unwrap(),
+        "pulled once"
+    );
+    assert!(
+        client
+            .pullable_packages("unknown")
+            .await
+            .unwrap_err()
+            .problem()
+            .unwrap()
+            .status
+            == 13001
+    );
+    let apps = client.list_apps(Some("fed"), None).await.unwrap();
+    assert_eq!(apps.len(), 1);
+}

@@ -543,3 +543,42 @@ async fn federation_push_and_pull() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn failed_uploads_are_typed() {
+    let dir = std::env::temp_dir().join(format!("wm-fail-{}", std::process::id()));
+    for (status, body, check) in [
+        (
+            413,
+            json!({"status": 413, "error": "Payload Too Large", "message": "request content size exceeded limit"}),
+            413u16,
+        ),
+        (
+            500,
+            json!({"code": 500, "message": "unzip csar with exception.", "retCode": 10013}),
+            500,
+        ),
+        (
+            401,
+            json!({"status": 401, "message": "Access token expired"}),
+            401,
+        ),
+    ] {
+        let (server, client) = setup().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&server)
+            .await;
+        let e = client
+            .upload(&upload_form(&dir, 100), |_, _| {})
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(check), "{e}");
+        assert!(!e.problem().unwrap().detail.is_empty(), "{e}");
+        if status == 500 {
+            assert!(e.is_retryable());
+            assert_eq!(e.problem().unwrap().status, 10013);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -34,6 +34,14 @@ struct StoredApp {
 struct State_ {
     apps: BTreeMap<String, StoredApp>,
     merged: BTreeMap<String, PathBuf>,
+    /// External stores: id -> (name, url).
+    stores: BTreeMap<String, (String, String)>,
+    /// Packages the external stores offer: store id -> packages.
+    offers: BTreeMap<String, Vec<serde_json::Value>>,
+    /// (package id, store id) pushed.
+    pushed: Vec<(String, String)>,
+    /// (package id, store id) pulled.
+    pulled: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -162,6 +170,33 @@ impl MockAppStore {
             .collect()
     }
 
+    /// Declares an external store this one federates with.
+    pub fn add_external_store(&self, id: &str, name: &str, url: &str) {
+        lock(&self.inner)
+            .stores
+            .insert(id.to_owned(), (name.to_owned(), url.to_owned()));
+    }
+
+    /// Makes an external store offer a package for pulling (a `PushablePackageDto`-shaped JSON object with at
+    /// least `packageId`).
+    pub fn offer_from(&self, store_id: &str, package: serde_json::Value) {
+        lock(&self.inner)
+            .offers
+            .entry(store_id.to_owned())
+            .or_default()
+            .push(package);
+    }
+
+    /// The pushes made, as `(package id, store id)`.
+    pub fn pushes(&self) -> Vec<(String, String)> {
+        lock(&self.inner).pushed.clone()
+    }
+
+    /// The pulls made, as `(package id, store id)`.
+    pub fn pulls(&self) -> Vec<(String, String)> {
+        lock(&self.inner).pulled.clone()
+    }
+
     /// The bytes of a stored package.
     pub fn package_bytes(&self, app_id: &str, package_id: &str) -> Option<Vec<u8>> {
         let state = self
@@ -227,6 +262,11 @@ fn router(inner: Shared) -> Router {
             &format!("{P}/v1/apps/{{app}}/comments"),
             get(comments).post(add_comment),
         )
+        .route(&format!("{P}/v1/appstores"), get(external_stores))
+        .route(&format!("{P}/v1/packages/pushable"), get(pushable))
+        .route(&format!("{P}/v1/packages/{{id}}/pullable"), get(pullable))
+        .route(&format!("{P}/v1/packages/{{id}}/action/push"), post(push))
+        .route(&format!("{P}/v1/packages/{{id}}/action/pull"), post(pull))
         .layer(DefaultBodyLimit::max(64 << 20))
         .layer(axum::middleware::from_fn_with_state(
             inner.clone(),
@@ -842,4 +882,100 @@ async fn add_comment(
         }
         None => app_missing(&app),
     }
+}
+
+async fn external_stores(State(inner): State<Shared>) -> Response {
+    let state = lock(&inner);
+    let list: Vec<serde_json::Value> = state
+        .stores
+        .iter()
+        .map(|(id, (name, url))| json!({"appStoreId": id, "appStoreName": name, "url": url}))
+        .collect();
+    axum::Json(list).into_response()
+}
+
+async fn pushable(State(inner): State<Shared>) -> Response {
+    let state = lock(&inner);
+    let list: Vec<serde_json::Value> = state
+        .apps
+        .values()
+        .flat_map(|a| a.packages.values())
+        .filter(|p| p.info.status == Some(PackageStatus::Published))
+        .map(|p| {
+            let targets: Vec<&String> = state.pushed.iter().filter(|(id, _)| id == &p.info.package_id).map(|(_, s)| s).collect();
+            json!({"packageId": p.info.package_id, "appId": p.info.app_id, "name": p.info.name, "provider": p.info.provider,
+                   "version": p.info.version, "atpTestStatus": "success", "targetPlatform": targets})
+        })
+        .collect();
+    axum::Json(list).into_response()
+}
+
+async fn pullable(State(inner): State<Shared>, Path(store): Path<String>) -> Response {
+    let state = lock(&inner);
+    if !state.stores.contains_key(&store) {
+        return fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            13001,
+            format!("app store {store} not found"),
+        );
+    }
+    axum::Json(state.offers.get(&store).cloned().unwrap_or_default()).into_response()
+}
+
+async fn push(
+    State(inner): State<Shared>,
+    Path(pkg): Path<String>,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> Response {
+    let mut state = lock(&inner);
+    let published = state.apps.values().any(|a| {
+        a.packages
+            .get(&pkg)
+            .is_some_and(|p| p.info.status == Some(PackageStatus::Published))
+    });
+    if !published {
+        return package_missing(&pkg);
+    }
+    let targets: Vec<String> = body
+        .get("targetPlatform")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let results: Vec<bool> = targets
+        .iter()
+        .map(|t| {
+            let known = state.stores.contains_key(t);
+            if known {
+                state.pushed.push((pkg.clone(), t.clone()));
+            }
+            known
+        })
+        .collect();
+    axum::Json(results).into_response()
+}
+
+async fn pull(
+    State(inner): State<Shared>,
+    Path(pkg): Path<String>,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> Response {
+    let mut state = lock(&inner);
+    let store = body
+        .get("sourceStoreId")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let offered = state.offers.get(&store).is_some_and(|o| {
+        o.iter()
+            .any(|p| p.get("packageId").and_then(serde_json::Value::as_str) == Some(pkg.as_str()))
+    });
+    let fresh = !state.pulled.iter().any(|(p, s)| p == &pkg && s == &store);
+    if offered && fresh {
+        state.pulled.push((pkg, store));
+    }
+    axum::Json(offered && fresh).into_response()
 }
