@@ -101,6 +101,8 @@ pub mod codes {
     pub const ENTRY_DEFINITIONS_MISSING: &str = "CSAR023";
     /// A `Name:` block of TOSCA.meta names no entry.
     pub const META_NAME_MISSING: &str = "CSAR024";
+    /// An EdgeGallery package lacks a directory EdgeGallery's test platform requires (`APPD/`, `Artifacts/`).
+    pub const EDGEGALLERY_LAYOUT: &str = "CSAR025";
     /// No manifest (`.mf`) in the package root.
     pub const NO_MANIFEST: &str = "CSAR030";
     /// More than one manifest in the package root.

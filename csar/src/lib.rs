@@ -6,7 +6,8 @@
 //! - [`Package`]: a package opened from a path or any `Read + Seek`; every entry is checked (path escapes,
 //!   absolute paths, symlinks, duplicates, invalid names, depth, size and compression ratio against [`Limits`])
 //!   before anything is read, and contents are streamed, never loaded whole.
-//! - [`ToscaMeta`] and [`Manifest`]: `TOSCA-Metadata/TOSCA.meta` and the `.mf` manifest, parsed line by line.
+//! - [`ToscaMeta`] and [`Manifest`]: `TOSCA-Metadata/TOSCA.meta` and the `.mf` manifest, parsed line by line;
+//!   [`read_app_descriptor`] and [`read_images`]: the APPD ([`AppDescriptor`]) and `SwImageDesc.json`.
 //! - [`validate`]: a [`Report`] of [`Finding`]s with stable codes ([`codes`]): metadata, manifest entries and
 //!   digests (SHA-256/384/512, hashed while streaming), the APPD (nested zip or YAML, parsed with a budget),
 //!   image descriptors, Helm charts.
@@ -44,13 +45,14 @@
 //! | CSAR001 | not a zip, or truncated |
 //! | CSAR002, CSAR003, CSAR004 | too many entries; too large; zip bomb ratio |
 //! | CSAR010 .. CSAR016 | path escape, absolute path, symlink, duplicate, invalid UTF-8 name, too deep, unreadable entry |
-//! | CSAR020 .. CSAR024 | no entry definitions; TOSCA.meta malformed, key missing, Entry-Definitions missing, `Name:` missing |
+//! | CSAR020 .. CSAR025 | no entry definitions; TOSCA.meta malformed, key missing, Entry-Definitions missing, `Name:` missing; EdgeGallery layout (`APPD/`, `Artifacts/`) |
 //! | CSAR030 .. CSAR038 | no manifest, several, malformed, metadata missing, Source missing, file not listed, digest mismatch, unknown algorithm, hash missing |
 //! | CSAR040 .. CSAR043 | APPD unreadable, member missing, YAML budget exceeded, no compute description |
 //! | CSAR050, CSAR051 | image descriptor invalid; image missing |
 //! | CSAR060, CSAR061 | chart not a gzip tarball; chart incomplete |
 //! | CSAR070 | signature present; validation does not check it (`csar verify` does) |
 
+mod appd;
 mod builder;
 mod findings;
 mod helm;
@@ -60,6 +62,7 @@ mod package;
 mod sign;
 mod validate;
 
+pub use appd::{AppDescriptor, FeatureRef, ServiceRef, SwImageDesc, VirtualCompute};
 pub use builder::{PackageBuilder, replace_entry};
 pub use findings::{Finding, Severity, codes};
 pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
@@ -67,7 +70,9 @@ pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, Sou
 pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
 pub use package::{Entry, Limits, Package};
 pub use sign::{SignatureError, VerifiedSignature, sign_manifest, verify_manifest, verify_package};
-pub use validate::{Report, validate, validate_path, validate_with_progress};
+pub use validate::{
+    Report, read_app_descriptor, read_images, validate, validate_path, validate_with_progress,
+};
 
 /// What can go wrong reading, building or extracting a package.
 #[derive(Debug, thiserror::Error)]

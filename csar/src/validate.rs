@@ -721,3 +721,42 @@ fn check_charts<R: Read + Seek>(pkg: &mut Package<R>, report: &mut Report) {
         }
     }
 }
+
+fn first_error(report: &Report) -> String {
+    report
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error)
+        .map_or_else(|| "not found".to_owned(), ToString::to_string)
+}
+
+/// Reads a package's app descriptor: its entry definitions (TOSCA.meta, or the single root YAML), through
+/// EdgeGallery's nested APPD zip when there is one.
+pub fn read_app_descriptor<R: Read + Seek>(
+    pkg: &mut Package<R>,
+) -> Result<crate::AppDescriptor, crate::Error> {
+    let mut scratch = Report::default();
+    let entry = check_meta(pkg, &mut scratch)
+        .ok_or_else(|| crate::Error::Corrupt(TOSCA_META_PATH.to_owned(), first_error(&scratch)))?;
+    let (where_, text) = appd_yaml(pkg, &entry, &mut scratch)
+        .ok_or_else(|| crate::Error::Corrupt(entry.clone(), first_error(&scratch)))?;
+    let doc = parse_yaml(&text).map_err(|(_, e)| crate::Error::Corrupt(where_, e))?;
+    Ok(crate::AppDescriptor::from_template(&doc))
+}
+
+/// Reads a package's image descriptors (every `SwImageDesc.json`).
+pub fn read_images<R: Read + Seek>(
+    pkg: &mut Package<R>,
+) -> Result<Vec<crate::SwImageDesc>, crate::Error> {
+    let mut all = Vec::new();
+    for d in files(pkg)
+        .into_iter()
+        .filter(|n| n.ends_with("SwImageDesc.json"))
+    {
+        let bytes = pkg.read(&d)?;
+        let images: Vec<crate::SwImageDesc> = serde_json::from_slice(&bytes)
+            .map_err(|e| crate::Error::Corrupt(d.clone(), e.to_string()))?;
+        all.extend(images);
+    }
+    Ok(all)
+}

@@ -3,7 +3,8 @@
 use clap::{Parser, Subcommand};
 use mec_csar::{
     ChartOptions, KubernetesFile, Limits, Manifest, Package, PackageBuilder, TOSCA_META_PATH,
-    ToscaMeta, helm_chart_from_yaml, sign_manifest, validate_with_progress, verify_package,
+    ToscaMeta, helm_chart_from_yaml, read_app_descriptor, sign_manifest, validate_with_progress,
+    verify_package,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -132,6 +133,27 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         ""
                     }
                 );
+            }
+            if let Ok(appd) = read_app_descriptor(&mut pkg) {
+                println!("app descriptor");
+                for (k, v) in [
+                    ("appDId", &appd.app_d_id),
+                    ("appName", &appd.app_name),
+                    ("appProvider", &appd.app_provider),
+                    ("appSoftVersion", &appd.app_soft_version),
+                    ("appDVersion", &appd.app_d_version),
+                ] {
+                    println!("  {k}: {}", v.as_deref().unwrap_or("-"));
+                }
+                for vc in &appd.virtual_compute {
+                    println!(
+                        "  VDU {}: {} vCPU, {} MB, image {}",
+                        vc.node,
+                        vc.num_virtual_cpu.map_or("-".into(), |n| n.to_string()),
+                        vc.virtual_mem_size.map_or("-".into(), |n| n.to_string()),
+                        vc.sw_image.as_deref().unwrap_or("-")
+                    );
+                }
             }
             println!("entries");
             for e in pkg.entries() {
