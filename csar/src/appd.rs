@@ -92,9 +92,8 @@ fn text(v: Option<&Value>) -> Option<String> {
 
 fn number(v: Option<&Value>) -> Option<u64> {
     match v? {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        // A fractional or negative size is not a size.
+        Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
