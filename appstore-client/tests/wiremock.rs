@@ -582,3 +582,31 @@ async fn failed_uploads_are_typed() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_upload_whose_connection_is_cut_is_a_transport_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 1024];
+            let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
+            drop(socket); // cut while the body is still coming
+        }
+    });
+    let client = Client::builder(format!("http://{addr}"))
+        .access_token("jwt")
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("wm-cut-{}", std::process::id()));
+    let e = client
+        .upload(&upload_form(&dir, 2 << 20), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, mec_appstore_client::Error::Transport { .. }),
+        "{e:?}"
+    );
+    assert!(e.is_retryable());
+    let _ = std::fs::remove_dir_all(&dir);
+}
