@@ -185,12 +185,7 @@ impl Client {
             }
             r.send()
         };
-        let transport = |e: reqwest::Error| Error::Transport {
-            kind: mec_core::client::TransportErrorKind::Connect,
-            message: e.to_string(),
-            source: Some(Box::new(e)),
-        };
-        let mut response = send(None).await.map_err(transport)?;
+        let mut response = send(None).await.map_err(Self::transport)?;
         if !response.status().is_success() {
             let xsrf = response
                 .headers()
@@ -202,11 +197,11 @@ impl Client {
                         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
                 });
             if let Some(t) = xsrf {
-                response = send(Some(&t)).await.map_err(transport)?;
+                response = send(Some(&t)).await.map_err(Self::transport)?;
             }
         }
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = response.bytes().await.map_err(Self::transport)?;
         if !(200..300).contains(&status) {
             return Err(appstore_error(Error::api(
                 status,
@@ -675,15 +670,10 @@ impl Client {
         if let Some(t) = self.token() {
             r = r.header("access_token", t);
         }
-        let io = |e: reqwest::Error| Error::Transport {
-            kind: mec_core::client::TransportErrorKind::Io,
-            message: e.to_string(),
-            source: Some(Box::new(e)),
-        };
-        let response = r.send().await.map_err(io)?;
+        let response = r.send().await.map_err(Self::transport)?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
-            let body = response.bytes().await.map_err(io)?;
+            let body = response.bytes().await.map_err(Self::transport)?;
             return Err(appstore_error(Error::api(
                 status,
                 ProblemDetails::from_body(status, &body),
@@ -693,7 +683,7 @@ impl Client {
         let mut stream = response.bytes_stream();
         let mut written: u64 = 0;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(io)?;
+            let chunk = chunk.map_err(Self::transport)?;
             out.write_all(&chunk).await.map_err(|e| Error::Transport {
                 kind: mec_core::client::TransportErrorKind::Io,
                 message: format!("writing the download: {e}"),
