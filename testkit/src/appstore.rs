@@ -281,16 +281,19 @@ async fn check_token(
     next: axum::middleware::Next,
 ) -> Response {
     if let Some(expected) = &inner.token {
-        match request
+        let refusal = match request
             .headers()
             .get("access_token")
             .and_then(|v| v.to_str().ok())
         {
-            None => return fail(StatusCode::UNAUTHORIZED, 0, "Access token is empty"),
-            Some(t) if t != expected => {
-                return fail(StatusCode::UNAUTHORIZED, 0, "Invalid access token.");
-            }
-            Some(_) => {}
+            None => Some("Access token is empty"),
+            Some(t) if t != expected => Some("Invalid access token."),
+            Some(_) => None,
+        };
+        if let Some(message) = refusal {
+            // Read the body before answering, so that a client still sending it sees the answer, not a reset.
+            let _ = axum::body::to_bytes(request.into_body(), 64 << 20).await;
+            return fail(StatusCode::UNAUTHORIZED, 0, message);
         }
     }
     next.run(request).await
