@@ -15,7 +15,7 @@ use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::ContentInfo;
 use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier};
 use der::asn1::OctetString;
-use der::{Any, Decode, DecodePem, Encode, Tag};
+use der::{Any, Decode, DecodePem, Encode, Tag, Tagged};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::signature::Verifier;
@@ -46,7 +46,7 @@ pub enum SignatureError {
     /// The manifest has no CMS block, or an empty one.
     #[error("the manifest is not signed")]
     NotSigned,
-    /// The CMS block is not a readable SignedData (EdgeGallery's own BER-encoded signatures land here too).
+    /// The CMS block is not a readable SignedData (DER, or BER as EdgeGallery writes it).
     #[error("the signature cannot be read: {0}")]
     Malformed(String),
     /// The signature uses another digest than SHA-256.
@@ -75,6 +75,18 @@ pub enum SignatureError {
     Unreadable(String, String),
 }
 
+/// The first certificate of a PEM text, ignoring what surrounds it (`openssl` writes `subject=` lines before it).
+fn certificate_from_pem(text: &str, what: &str) -> Result<Certificate, SignatureError> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let block = text
+        .find(BEGIN)
+        .and_then(|b| text[b..].find(END).map(|e| &text[b..b + e + END.len()]))
+        .ok_or_else(|| SignatureError::InvalidKey(format!("{what}: no PEM certificate")))?;
+    Certificate::from_pem(block.as_bytes())
+        .map_err(|e| SignatureError::InvalidKey(format!("{what}: {e}")))
+}
+
 fn sha256_id() -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned {
         oid: ID_SHA_256,
@@ -91,8 +103,7 @@ pub fn sign_manifest(
 ) -> Result<String, SignatureError> {
     let mut manifest = Manifest::parse(manifest_text)
         .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
-    let cert = Certificate::from_pem(certificate_pem.as_bytes())
-        .map_err(|e| SignatureError::InvalidKey(format!("certificate: {e}")))?;
+    let cert = certificate_from_pem(certificate_pem, "certificate")?;
     let key = rsa::PrivateKey::from_pkcs8_pem(key_pem)
         .map_err(|e| SignatureError::InvalidKey(format!("key: {e}")))?;
     let content = manifest.signed_content().into_bytes();
@@ -142,6 +153,56 @@ fn public_key(cert: &Certificate) -> Result<rsa::PublicKey, SignatureError> {
         .map_err(|e| SignatureError::UnsupportedAlgorithm(format!("signer key: {e}")))
 }
 
+/// Concatenates the primitive OCTET STRING segments of a BER constructed OCTET STRING's value (nested and
+/// indefinite-length segments included). `None` on anything else.
+fn flatten_octets(mut value: &[u8], out: &mut Vec<u8>, depth: usize) -> Option<usize> {
+    let start = value.len();
+    while !value.is_empty() {
+        if depth > 8 {
+            return None;
+        }
+        let (&tag, rest) = value.split_first()?;
+        if tag == 0 && rest.first() == Some(&0) {
+            // End of contents of an indefinite-length segment.
+            return Some(start - value.len() + 2);
+        }
+        let (&first, mut rest) = rest.split_first()?;
+        let len = match first {
+            0x80 => None,
+            n if n < 0x80 => Some(usize::from(n)),
+            n => {
+                let count = usize::from(n & 0x7f);
+                if count > 4 || rest.len() < count {
+                    return None;
+                }
+                let (bytes, tail) = rest.split_at(count);
+                rest = tail;
+                Some(
+                    bytes
+                        .iter()
+                        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
+                )
+            }
+        };
+        match (tag, len) {
+            (0x04, Some(n)) => {
+                out.extend_from_slice(rest.get(..n)?);
+                value = rest.get(n..)?;
+            }
+            (0x24, Some(n)) => {
+                flatten_octets(rest.get(..n)?, out, depth + 1)?;
+                value = rest.get(n..)?;
+            }
+            (0x24, None) => {
+                let used = flatten_octets(rest, out, depth + 1)?;
+                value = rest.get(used..)?;
+            }
+            _ => return None,
+        }
+    }
+    Some(start)
+}
+
 /// Whether `anchor`'s key signed `cert` (SHA-256 with RSA).
 fn certified_by(cert: &Certificate, anchor: &Certificate) -> bool {
     let Ok(tbs) = cert.tbs_certificate().to_der() else {
@@ -164,8 +225,7 @@ pub fn verify_manifest(
 ) -> Result<VerifiedSignature, SignatureError> {
     let manifest = Manifest::parse(manifest_text)
         .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
-    let anchor = Certificate::from_pem(trust_anchor_pem.as_bytes())
-        .map_err(|e| SignatureError::InvalidKey(format!("trust anchor: {e}")))?;
+    let anchor = certificate_from_pem(trust_anchor_pem, "trust anchor")?;
     let b64 = manifest
         .cms
         .as_deref()
@@ -174,28 +234,48 @@ pub fn verify_manifest(
     let der = STANDARD
         .decode(b64)
         .map_err(|e| SignatureError::Malformed(format!("base64: {e}")))?;
-    let info = ContentInfo::from_der(&der).map_err(|e| SignatureError::Malformed(e.to_string()))?;
+    // EdgeGallery's signatures are BER with indefinite lengths; ours are DER.
+    let info = ContentInfo::from_der(&der)
+        .or_else(|_| ContentInfo::from_ber(&der))
+        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
     if info.content_type != ID_SIGNED_DATA {
         return Err(SignatureError::Malformed(format!(
             "content type {} is not signed data",
             info.content_type
         )));
     }
-    let signed: SignedData = info
+    let content_der = info
         .content
-        .decode_as::<SignedData>()
+        .to_der()
+        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+    let signed = SignedData::from_der(&content_der)
+        .or_else(|_| SignedData::from_ber(&content_der))
         .map_err(|e| SignatureError::Malformed(e.to_string()))?;
     let econtent =
         signed.encap_content_info.econtent.as_ref().ok_or_else(|| {
             SignatureError::Malformed("detached signature: no signed content".into())
         })?;
-    let content = OctetString::from_der(
-        &econtent
-            .to_der()
-            .map_err(|e| SignatureError::Malformed(e.to_string()))?,
-    )
-    .map_err(|e| SignatureError::Malformed(e.to_string()))?;
-    if content.as_bytes() != manifest.signed_content().as_bytes() {
+    // DER writes one OCTET STRING; BER (EdgeGallery) splits it into segments, which the BER reader leaves in
+    // the value: the segments are joined when the raw value is not the manifest's content.
+    let expected = manifest.signed_content().into_bytes();
+    let raw = econtent.value();
+    let content_bytes = if raw == expected.as_slice() {
+        raw.to_vec()
+    } else {
+        let mut joined = Vec::new();
+        match flatten_octets(raw, &mut joined, 0) {
+            Some(n)
+                if n == raw.len()
+                    && (econtent.tag().is_constructed() || raw.first() == Some(&0x04)) =>
+            {
+                joined
+            }
+            _ => raw.to_vec(),
+        }
+    };
+    let content =
+        OctetString::new(content_bytes).map_err(|e| SignatureError::Malformed(e.to_string()))?;
+    if content.as_bytes() != expected.as_slice() {
         return Err(SignatureError::ManifestChanged);
     }
     let signer_info = signed

@@ -186,3 +186,19 @@ fn bad_signing_material_is_refused() {
         Err(SignatureError::InvalidKey(_))
     ));
 }
+
+#[test]
+fn ber_signatures_like_edgegallerys_verify() {
+    // Made with `openssl cms -sign -binary -nodetach -stream`: indefinite lengths and a segmented content.
+    let manifest = include_str!("fixtures/ber-signed.mf");
+    let verified = verify_manifest(manifest, SIGNER_CRT).unwrap();
+    assert!(verified.signer.contains("mec-csar test signer"));
+    let changed = manifest.replace("Hash: 0123", "Hash: 9123");
+    assert_eq!(
+        verify_manifest(&changed, SIGNER_CRT),
+        Err(SignatureError::ManifestChanged)
+    );
+    // An anchor given with the text openssl writes around it is read too.
+    let decorated = format!("subject=CN = mec-csar test signer\n\n{SIGNER_CRT}");
+    assert!(verify_manifest(manifest, &decorated).is_ok());
+}
