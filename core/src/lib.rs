@@ -8,7 +8,8 @@
 //! - [`client::Error`], the error of every client, with the HTTP status and the decoded problem, and
 //!   (feature `client`) [`client::HttpClient`], the HTTP base of the clients, with AK/SK token renewal;
 //! - [`signature`], EdgeGallery MEP-auth's `SDK-HMAC-SHA256` request signature, signer and verifier;
-//! - [`TimeStamp`] and an injectable [`Clock`].
+//! - [`TimeStamp`] and an injectable [`Clock`];
+//! - [`wire`]: reading JSON as real peers write it (unknown enum values kept, `""` as absent, keys in any case).
 //!
 //! ```
 //! use mec_core::signature::{Credentials, Signer, Verifier};
@@ -44,6 +45,10 @@ mod problem;
 pub mod server;
 pub mod signature;
 mod time;
+pub mod wire;
+
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub use problem::{PROBLEM_JSON, ProblemDetails};
 pub use time::{

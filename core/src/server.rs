@@ -288,6 +288,8 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
 /// Parses a JSON request body. A missing `Content-Type` is taken as JSON (EdgeGallery's clients do not always
 /// send one); another media type than JSON is refused with 415; an empty or invalid body with 400, saying where.
+/// Member names are matched without regard to case, as Go's `encoding/json` (EdgeGallery's clients) does; an
+/// exactly spelled member always wins ([`crate::wire::from_slice_ignoring_case`]).
 pub fn parse_json<T: DeserializeOwned>(
     headers: &axum::http::HeaderMap,
     body: &[u8],
@@ -306,7 +308,7 @@ pub fn parse_json<T: DeserializeOwned>(
             "the request body is empty; a JSON object is expected",
         ));
     }
-    serde_json::from_slice(body)
+    crate::wire::from_slice_ignoring_case(body)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
 }
 

@@ -4,7 +4,6 @@
 use mec_mp1::model::{DnsRule, TrafficRule, Validate};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashSet;
-use std::fmt;
 
 pub use mec_mp1::model::InvalidMember;
 
@@ -130,58 +129,22 @@ impl Validate for AppDConfig {
     }
 }
 
-/// Where an asynchronous configuration task stands.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ConfigResult {
-    /// Still being applied.
-    Processing,
-    /// Applied.
-    Success,
-    /// Failed; the task's `detailed` says why.
-    Failure,
-    /// A value this SDK does not know, kept as sent.
-    Other(String),
+mec_core::wire_enum! {
+    /// Where an asynchronous configuration task stands.
+    pub enum ConfigResult {
+        /// Still being applied.
+        Processing = "PROCESSING",
+        /// Applied.
+        Success = "SUCCESS",
+        /// Failed; the task's `detailed` says why.
+        Failure = "FAILURE",
+    }
 }
 
 impl ConfigResult {
-    /// The wire spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "PROCESSING",
-            Self::Success => "SUCCESS",
-            Self::Failure => "FAILURE",
-            Self::Other(s) => s,
-        }
-    }
-
     /// Whether the task has ended (success or failure).
     pub fn is_final(&self) -> bool {
         matches!(self, Self::Success | Self::Failure)
-    }
-}
-
-impl fmt::Display for ConfigResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for ConfigResult {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ConfigResult {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(match s.as_str() {
-            "PROCESSING" => Self::Processing,
-            "SUCCESS" => Self::Success,
-            "FAILURE" => Self::Failure,
-            _ => Self::Other(s),
-        })
     }
 }
 
@@ -194,7 +157,8 @@ impl<'de> Deserialize<'de> for ConfigResult {
 pub struct TaskProgress {
     /// The task id (a UUID).
     pub task_id: String,
-    /// The app instance the task configures (EdgeGallery sends `""` on creation).
+    /// The app instance the task configures. EdgeGallery's MEP answers POST, PUT and DELETE with the path's id
+    /// (mepserver `mm5/appd_config_create.go`); only its unit-test fixture, which leaves the path out, shows `""`.
     #[serde(default)]
     pub app_instance_id: String,
     /// Where the task stands.

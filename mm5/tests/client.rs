@@ -166,7 +166,10 @@ async fn unknown_task_results_are_kept() {
         r#"{"taskId":"x","configResult":"ROLLING_BACK","configPhase":"3","Detailed":""}"#,
     )
     .unwrap();
-    assert_eq!(t.config_result, ConfigResult::Other("ROLLING_BACK".into()));
+    assert_eq!(
+        t.config_result,
+        ConfigResult::Unknown("ROLLING_BACK".into())
+    );
     assert!(!t.config_result.is_final());
     assert_eq!(
         serde_json::to_value(&t).unwrap()["configResult"],

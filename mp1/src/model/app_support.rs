@@ -2,13 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The one readiness indication (`AppReadyConfirmation.indication`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum ReadyIndication {
-    /// The app is up and running.
-    Ready,
+mec_core::wire_enum! {
+    /// The one readiness indication (`AppReadyConfirmation.indication`).
+    pub enum ReadyIndication {
+        /// The app is up and running.
+        Ready = "READY",
+    }
 }
 
 /// `POST /applications/{appInstanceId}/confirm_ready` body: `{"indication": "READY"}`.
@@ -27,15 +26,14 @@ impl AppReadyConfirmation {
     }
 }
 
-/// What the MEP is about to do to an app (`operationAction`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum OperationAction {
-    /// Stop it.
-    Stopping,
-    /// Terminate it.
-    Terminating,
+mec_core::wire_enum! {
+    /// What the MEP is about to do to an app (`operationAction`).
+    pub enum OperationAction {
+        /// Stop it.
+        Stopping = "STOPPING",
+        /// Terminate it.
+        Terminating = "TERMINATING",
+    }
 }
 
 /// `POST /applications/{appInstanceId}/confirm_termination` body: `{"operationAction": "TERMINATING"}`.

@@ -64,6 +64,30 @@ pub struct SubscriptionLink {
     pub subscription_type: Option<String>,
 }
 
+/// A member EdgeGallery writes with every field empty when it has no value (its Go structs are values, not
+/// pointers): `"serCategory": {"href":"","id":"","name":"","version":""}`, `"tunnelInfo": {"tunnelType":"",..}`.
+pub(crate) trait Blank {
+    /// Whether every field is empty.
+    fn is_blank(&self) -> bool;
+}
+
+impl Blank for CategoryRef {
+    fn is_blank(&self) -> bool {
+        [&self.href, &self.id, &self.name, &self.version]
+            .iter()
+            .all(|s| s.is_empty())
+    }
+}
+
+/// Reads an optional member with an all-empty value ([`Blank`]) as absent.
+pub(crate) fn blank_struct_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Blank,
+{
+    Ok(Option::<T>::deserialize(d)?.filter(|v| !v.is_blank()))
+}
+
 /// Reads `null` or an absent array as an empty `Vec` (EdgeGallery writes `null` for empty arrays).
 pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,

@@ -3,17 +3,15 @@
 use super::traffic_rules::RuleState;
 use serde::{Deserialize, Serialize};
 
-/// The family of a DNS rule's address. EdgeGallery's MEP manager writes `IPv4`/`IPv6`; both spellings are read,
-/// ETSI's is written.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum IpAddressType {
-    /// IPv6.
-    #[serde(rename = "IP_V6", alias = "IPv6")]
-    IpV6,
-    /// IPv4.
-    #[serde(rename = "IP_V4", alias = "IPv4")]
-    IpV4,
+mec_core::wire_enum! {
+    /// The family of a DNS rule's address. EdgeGallery's MEP manager writes `IPv4`/`IPv6`; both spellings are
+    /// read, ETSI's is written.
+    pub enum IpAddressType {
+        /// IPv6.
+        IpV6 = "IP_V6" | "IPv6",
+        /// IPv4.
+        IpV4 = "IP_V4" | "IPv4",
+    }
 }
 
 /// A DNS rule: answer `domain_name` with `ip_address` (`DnsRule`). Members are in EdgeGallery's order, which its

@@ -12,19 +12,18 @@ pub const SER_AVAILABILITY_NOTIFICATION_TYPE: &str = "SerAvailabilityNotificatio
 /// The `notificationType` of an [`AppTerminationNotification`].
 pub const APP_TERMINATION_NOTIFICATION_TYPE: &str = "AppTerminationNotification";
 
-/// What happened to a service (`ServiceReferences.changeType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum ChangeType {
-    /// Registered.
-    Added,
-    /// Deregistered.
-    Removed,
-    /// Its state changed.
-    StateChanged,
-    /// Other attributes changed.
-    AttributesChanged,
+mec_core::wire_enum! {
+    /// What happened to a service (`ServiceReferences.changeType`).
+    pub enum ChangeType {
+        /// Registered.
+        Added = "ADDED",
+        /// Deregistered.
+        Removed = "REMOVED",
+        /// Its state changed.
+        StateChanged = "STATE_CHANGED",
+        /// Other attributes changed.
+        AttributesChanged = "ATTRIBUTES_CHANGED",
+    }
 }
 
 /// One changed service in a [`ServiceAvailabilityNotification`].

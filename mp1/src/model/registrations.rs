@@ -1,6 +1,6 @@
 //! App registration (`/registrations`, ETSI GS MEC 011 3.x): `AppInfo` and its dependencies.
 
-use super::common::{CategoryRef, null_as_empty};
+use super::common::{CategoryRef, blank_struct_as_none, null_as_empty};
 use super::services::{EndPointInfo, SecurityInfo, SerializerType, TransportType};
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,11 @@ pub struct ServiceDependency {
     /// Service name.
     pub ser_name: String,
     /// Service category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "blank_struct_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ser_category: Option<CategoryRef>,
     /// Service version.
     pub version: String,
@@ -85,7 +89,11 @@ pub struct AppInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_provider: Option<String>,
     /// App category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "blank_struct_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub app_category: Option<CategoryRef>,
     /// App descriptor id.
     #[serde(rename = "appDId", default, skip_serializing_if = "Option::is_none")]

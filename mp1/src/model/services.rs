@@ -1,124 +1,85 @@
 //! Service management types: `ServiceInfo` and what it carries, and service liveness.
 
-use super::common::{CategoryRef, LinkType, null_as_empty};
+use super::common::{Blank, CategoryRef, LinkType, blank_struct_as_none, null_as_empty};
 use mec_core::TimeStamp;
+use mec_core::wire::{blank_as_none, empty_as_none};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The state of a service instance (`ServiceState`; `SUSPENDED` from MEC 011 2.2.1).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum ServiceState {
-    /// Available.
-    Active,
-    /// Registered but not available.
-    Inactive,
-    /// Stopped sending heartbeats (MEC 011 2.2.1+).
-    Suspended,
-}
-
-/// How a service serializes its messages (`SerializerType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum SerializerType {
-    /// JSON.
-    #[serde(rename = "JSON")]
-    Json,
-    /// XML.
-    #[serde(rename = "XML")]
-    Xml,
-    /// Protocol buffers version 3.
-    #[serde(rename = "PROTOBUF3")]
-    Protobuf3,
-}
-
-/// Where a service is available (`LocalityType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum LocalityType {
-    /// The whole MEC system.
-    MecSystem,
-    /// One MEC host (ETSI's default).
-    MecHost,
-    /// One NFVI point of presence.
-    NfviPop,
-    /// A zone.
-    Zone,
-    /// A group of zones.
-    ZoneGroup,
-    /// One NFVI node.
-    NfviNode,
-}
-
-/// The kind of transport (`TransportType`, `TransportTypes` in 3.x).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum TransportType {
-    /// REST over HTTP.
-    RestHttp,
-    /// Topic-based message bus.
-    MbTopicBased,
-    /// Routing-based message bus.
-    MbRouting,
-    /// Publish-subscribe message bus.
-    MbPubsub,
-    /// Remote procedure calls.
-    Rpc,
-    /// Streaming remote procedure calls.
-    RpcStreaming,
-    /// WebSocket.
-    Websocket,
-}
-
-/// An OAuth 2.0 grant type (`OAuth2Info.grantTypes`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GrantType {
-    /// `OAUTH2_AUTHORIZATION_CODE`.
-    Oauth2AuthorizationCode,
-    /// `OAUTH2_IMPLICIT_GRANT`.
-    Oauth2ImplicitGrant,
-    /// `OAUTH2_RESOURCE_OWNER`.
-    Oauth2ResourceOwner,
-    /// `OAUTH2_CLIENT_CREDENTIALS`.
-    Oauth2ClientCredentials,
-    /// Any other value, kept as sent: EdgeGallery reads a missing list back as `[""]`
-    /// (mepserver `mm5/controller_test.go writeAllServices`), which must not make a whole answer unreadable.
-    Other(String),
-}
-
-impl GrantType {
-    /// The wire spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Oauth2AuthorizationCode => "OAUTH2_AUTHORIZATION_CODE",
-            Self::Oauth2ImplicitGrant => "OAUTH2_IMPLICIT_GRANT",
-            Self::Oauth2ResourceOwner => "OAUTH2_RESOURCE_OWNER",
-            Self::Oauth2ClientCredentials => "OAUTH2_CLIENT_CREDENTIALS",
-            Self::Other(s) => s,
-        }
+mec_core::wire_enum! {
+    /// The state of a service instance (`ServiceState`; `SUSPENDED` from MEC 011 2.2.1).
+    pub enum ServiceState {
+        /// Available.
+        Active = "ACTIVE",
+        /// Registered but not available.
+        Inactive = "INACTIVE",
+        /// Stopped sending heartbeats (MEC 011 2.2.1+).
+        Suspended = "SUSPENDED",
     }
 }
 
-impl Serialize for GrantType {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+mec_core::wire_enum! {
+    /// How a service serializes its messages (`SerializerType`).
+    pub enum SerializerType {
+        /// JSON.
+        Json = "JSON",
+        /// XML.
+        Xml = "XML",
+        /// Protocol buffers version 3.
+        Protobuf3 = "PROTOBUF3",
     }
 }
 
-impl<'de> Deserialize<'de> for GrantType {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(match s.as_str() {
-            "OAUTH2_AUTHORIZATION_CODE" => Self::Oauth2AuthorizationCode,
-            "OAUTH2_IMPLICIT_GRANT" => Self::Oauth2ImplicitGrant,
-            "OAUTH2_RESOURCE_OWNER" => Self::Oauth2ResourceOwner,
-            "OAUTH2_CLIENT_CREDENTIALS" => Self::Oauth2ClientCredentials,
-            _ => Self::Other(s),
-        })
+mec_core::wire_enum! {
+    /// Where a service is available (`LocalityType`).
+    pub enum LocalityType {
+        /// The whole MEC system.
+        MecSystem = "MEC_SYSTEM",
+        /// One MEC host (ETSI's default).
+        MecHost = "MEC_HOST",
+        /// One NFVI point of presence.
+        NfviPop = "NFVI_POP",
+        /// A zone.
+        Zone = "ZONE",
+        /// A group of zones.
+        ZoneGroup = "ZONE_GROUP",
+        /// One NFVI node.
+        NfviNode = "NFVI_NODE",
+    }
+}
+
+mec_core::wire_enum! {
+    /// The kind of transport (`TransportType`, `TransportTypes` in 3.x).
+    pub enum TransportType {
+        /// REST over HTTP.
+        RestHttp = "REST_HTTP",
+        /// Topic-based message bus.
+        MbTopicBased = "MB_TOPIC_BASED",
+        /// Routing-based message bus.
+        MbRouting = "MB_ROUTING",
+        /// Publish-subscribe message bus.
+        MbPubsub = "MB_PUBSUB",
+        /// Remote procedure calls.
+        Rpc = "RPC",
+        /// Streaming remote procedure calls.
+        RpcStreaming = "RPC_STREAMING",
+        /// WebSocket.
+        Websocket = "WEBSOCKET",
+    }
+}
+
+mec_core::wire_enum! {
+    /// An OAuth 2.0 grant type (`OAuth2Info.grantTypes`). EdgeGallery reads a missing list back as `[""]`
+    /// (mepserver `mm5/controller_test.go writeAllServices`): an `Unknown("")`, kept as sent.
+    pub enum GrantType {
+        /// `OAUTH2_AUTHORIZATION_CODE`.
+        Oauth2AuthorizationCode = "OAUTH2_AUTHORIZATION_CODE",
+        /// `OAUTH2_IMPLICIT_GRANT`.
+        Oauth2ImplicitGrant = "OAUTH2_IMPLICIT_GRANT",
+        /// `OAUTH2_RESOURCE_OWNER`.
+        Oauth2ResourceOwner = "OAUTH2_RESOURCE_OWNER",
+        /// `OAUTH2_CLIENT_CREDENTIALS`.
+        Oauth2ClientCredentials = "OAUTH2_CLIENT_CREDENTIALS",
     }
 }
 
@@ -252,6 +213,16 @@ pub struct TransportInfo {
     pub impl_specific_info: Option<serde_json::Value>,
 }
 
+impl Blank for TransportInfo {
+    fn is_blank(&self) -> bool {
+        self.id.is_empty()
+            && self.name.is_empty()
+            && self.type_.is_blank()
+            && self.protocol.is_empty()
+            && self.version.is_empty()
+    }
+}
+
 /// The `self` link of a service. ETSI writes `{"href": ..}`; EdgeGallery puts the liveness URI here as
 /// `{"liveness": ".."}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,23 +262,41 @@ pub struct ServiceInfo {
     pub ser_instance_id: Option<String>,
     /// Service name.
     pub ser_name: String,
-    /// Service category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Service category (EdgeGallery's all-empty category reads as absent).
+    #[serde(
+        default,
+        deserialize_with = "blank_struct_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ser_category: Option<CategoryRef>,
     /// Service version.
     pub version: String,
     /// Service state.
     pub state: ServiceState,
-    /// A transport from `GET /transports`, by id (instead of `transportInfo`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A transport from `GET /transports`, by id (instead of `transportInfo`; EdgeGallery's `""` reads as
+    /// absent).
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transport_id: Option<String>,
-    /// The transport.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The transport (EdgeGallery's all-empty transport, written for a service registered without one, reads as
+    /// absent).
+    #[serde(
+        default,
+        deserialize_with = "blank_struct_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub transport_info: Option<TransportInfo>,
     /// How messages are serialized.
     pub serializer: SerializerType,
-    /// Where the service is available.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Where the service is available (`""` reads as absent).
+    #[serde(
+        default,
+        deserialize_with = "blank_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scope_of_locality: Option<LocalityType>,
     /// Whether only local apps may consume it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

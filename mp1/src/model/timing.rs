@@ -3,15 +3,14 @@
 use mec_core::TimeStamp;
 use serde::{Deserialize, Serialize};
 
-/// Whether the platform's time is traceable to a reference (`timeSourceStatus`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum TimeSourceStatus {
-    /// Traceable.
-    Traceable,
-    /// Not traceable.
-    Nontraceable,
+mec_core::wire_enum! {
+    /// Whether the platform's time is traceable to a reference (`timeSourceStatus`).
+    pub enum TimeSourceStatus {
+        /// Traceable.
+        Traceable = "TRACEABLE",
+        /// Not traceable.
+        Nontraceable = "NONTRACEABLE",
+    }
 }
 
 /// The platform's current time (`CurrentTime`).
@@ -26,28 +25,26 @@ pub struct CurrentTime {
     pub time_source_status: TimeSourceStatus,
 }
 
-/// How an NTP server is addressed (`ntpServerAddrType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum NtpServerAddrType {
-    /// By IP address.
-    IpAddress,
-    /// By DNS name.
-    DnsName,
+mec_core::wire_enum! {
+    /// How an NTP server is addressed (`ntpServerAddrType`).
+    pub enum NtpServerAddrType {
+        /// By IP address.
+        IpAddress = "IP_ADDRESS",
+        /// By DNS name.
+        DnsName = "DNS_NAME",
+    }
 }
 
-/// NTP authentication (`authenticationOption`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum AuthenticationOption {
-    /// None.
-    None,
-    /// Symmetric key.
-    SymmetricKey,
-    /// Autokey.
-    AutoKey,
+mec_core::wire_enum! {
+    /// NTP authentication (`authenticationOption`).
+    pub enum AuthenticationOption {
+        /// None.
+        None = "NONE",
+        /// Symmetric key.
+        SymmetricKey = "SYMMETRIC_KEY",
+        /// Autokey.
+        AutoKey = "AUTO_KEY",
+    }
 }
 
 /// An NTP server the platform offers (`TimingCaps.ntpServers`).

@@ -1,54 +1,58 @@
 //! Traffic rules (`TrafficRule`) and what they carry.
 
-use super::common::null_as_empty;
+use super::common::{Blank, blank_struct_as_none, null_as_empty};
+use mec_core::wire::empty_as_none;
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Whether a rule is in force (`TrafficRule.state`, `DnsRule.state`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum RuleState {
-    /// In force (EdgeGallery treats an empty state as this).
-    #[default]
-    Active,
-    /// Stored but not applied.
-    Inactive,
+mec_core::wire_enum! {
+    /// Whether a rule is in force (`TrafficRule.state`, `DnsRule.state`).
+    pub enum RuleState {
+        /// In force (EdgeGallery treats an empty or absent state as this).
+        Active = "ACTIVE",
+        /// Stored but not applied.
+        Inactive = "INACTIVE",
+    }
 }
 
-/// What a traffic filter applies to (`filterType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum FilterType {
-    /// Flows (the user plane).
-    Flow,
-    /// Packets.
-    Packet,
+#[allow(clippy::derivable_impls)] // declared by a macro, which derives no Default
+impl Default for RuleState {
+    fn default() -> Self {
+        Self::Active
+    }
 }
 
-/// What to do with matching traffic (`action`).
-///
-/// ETSI's six actions, and EdgeGallery's `FORWARD_AS_IS` and `DUPLICATE_AS_IS`, which its MEP accepts.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum TrafficAction {
-    /// Drop it.
-    Drop,
-    /// Forward it, decapsulated.
-    ForwardDecapsulated,
-    /// Forward it, encapsulated.
-    ForwardEncapsulated,
-    /// Let it pass.
-    Passthrough,
-    /// Duplicate it, decapsulated.
-    DuplicateDecapsulated,
-    /// Duplicate it, encapsulated.
-    DuplicateEncapsulated,
-    /// Forward it unchanged (EdgeGallery).
-    ForwardAsIs,
-    /// Duplicate it unchanged (EdgeGallery).
-    DuplicateAsIs,
+mec_core::wire_enum! {
+    /// What a traffic filter applies to (`filterType`).
+    pub enum FilterType {
+        /// Flows (the user plane).
+        Flow = "FLOW",
+        /// Packets.
+        Packet = "PACKET",
+    }
+}
+
+mec_core::wire_enum! {
+    /// What to do with matching traffic (`action`).
+    ///
+    /// ETSI's six actions, and EdgeGallery's `FORWARD_AS_IS` and `DUPLICATE_AS_IS`, which its MEP accepts.
+    pub enum TrafficAction {
+        /// Drop it.
+        Drop = "DROP",
+        /// Forward it, decapsulated.
+        ForwardDecapsulated = "FORWARD_DECAPSULATED",
+        /// Forward it, encapsulated.
+        ForwardEncapsulated = "FORWARD_ENCAPSULATED",
+        /// Let it pass.
+        Passthrough = "PASSTHROUGH",
+        /// Duplicate it, decapsulated.
+        DuplicateDecapsulated = "DUPLICATE_DECAPSULATED",
+        /// Duplicate it, encapsulated.
+        DuplicateEncapsulated = "DUPLICATE_ENCAPSULATED",
+        /// Forward it unchanged (EdgeGallery).
+        ForwardAsIs = "FORWARD_AS_IS",
+        /// Duplicate it unchanged (EdgeGallery).
+        DuplicateAsIs = "DUPLICATE_AS_IS",
+    }
 }
 
 /// Which traffic a rule matches (`TrafficFilter`). Addresses and ports are strings: prefixes and ranges allowed.
@@ -105,9 +109,10 @@ pub struct TrafficFilter {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub src_tunnel_address: Vec<String>,
-    /// Target tunnel addresses.
+    /// Target tunnel addresses (EdgeGallery's MEP manager writes `dstTunnelAddress`, read too).
     #[serde(
         default,
+        alias = "dstTunnelAddress",
         deserialize_with = "null_as_empty",
         skip_serializing_if = "Vec::is_empty"
     )]
@@ -137,29 +142,26 @@ pub struct TrafficFilter {
     pub t_c: Option<u32>,
 }
 
-/// The kind of a destination interface (`interfaceType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum InterfaceType {
-    /// A tunnel.
-    Tunnel,
-    /// A MAC address.
-    Mac,
-    /// An IP address.
-    Ip,
+mec_core::wire_enum! {
+    /// The kind of a destination interface (`interfaceType`).
+    pub enum InterfaceType {
+        /// A tunnel.
+        Tunnel = "TUNNEL",
+        /// A MAC address.
+        Mac = "MAC",
+        /// An IP address.
+        Ip = "IP",
+    }
 }
 
-/// The kind of a tunnel (`tunnelType`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum TunnelType {
-    /// GTP-U.
-    #[serde(rename = "GTP_U")]
-    GtpU,
-    /// GRE.
-    #[serde(rename = "GRE")]
-    Gre,
+mec_core::wire_enum! {
+    /// The kind of a tunnel (`tunnelType`).
+    pub enum TunnelType {
+        /// GTP-U.
+        GtpU = "GTP_U",
+        /// GRE.
+        Gre = "GRE",
+    }
 }
 
 /// A tunnel's ends (`TunnelInfo`).
@@ -169,11 +171,27 @@ pub struct TunnelInfo {
     /// The kind of tunnel.
     pub tunnel_type: TunnelType,
     /// Its destination address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tunnel_dst_address: Option<String>,
     /// Its source address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tunnel_src_address: Option<String>,
+}
+
+impl Blank for TunnelInfo {
+    fn is_blank(&self) -> bool {
+        self.tunnel_type.is_blank()
+            && self.tunnel_dst_address.is_none()
+            && self.tunnel_src_address.is_none()
+    }
 }
 
 /// Where matching traffic goes (`DestinationInterface`).
@@ -182,17 +200,35 @@ pub struct TunnelInfo {
 pub struct DestinationInterface {
     /// The kind of interface.
     pub interface_type: InterfaceType,
-    /// The tunnel, for `TUNNEL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The tunnel, for `TUNNEL`. EdgeGallery's MEP writes an all-empty tunnel for other interfaces (read as
+    /// absent); its MEP manager writes the key as `TunnelInfo`.
+    #[serde(
+        default,
+        alias = "TunnelInfo",
+        deserialize_with = "blank_struct_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tunnel_info: Option<TunnelInfo>,
-    /// Source MAC address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Source MAC address (`""`, which EdgeGallery's MEP manager always sends, reads as absent).
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub src_mac_address: Option<String>,
-    /// Destination MAC address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Destination MAC address (`""` reads as absent).
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dst_mac_address: Option<String>,
-    /// Destination IP address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Destination IP address (`""` reads as absent).
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dst_ip_address: Option<String>,
 }
 
@@ -224,16 +260,35 @@ pub struct TrafficRule {
     pub state: RuleState,
 }
 
+/// Reads `dstInterface` as an array (2.2.1, EdgeGallery), one object (2.1.1) or `null`. A visitor rather than an
+/// untagged enum, so that the elements are read by the caller's deserializer (keys in any case included).
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DestinationInterface>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<DestinationInterface>),
-        One(DestinationInterface),
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<DestinationInterface>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a destination interface or an array of them")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+            while let Some(i) = seq.next_element()? {
+                all.push(i);
+            }
+            Ok(all)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            DestinationInterface::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                .map(|i| vec![i])
+        }
     }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        Some(OneOrMany::Many(v)) => v,
-        Some(OneOrMany::One(i)) => vec![i],
-        None => Vec::new(),
-    })
+    d.deserialize_any(V)
 }

@@ -1,6 +1,7 @@
 //! Checks of request bodies beyond their types: the rules ETSI GS MEC 011 states in prose and the limits
 //! EdgeGallery's MEP enforces. Each failure names the member at fault as a JSON path.
 
+use super::app_support::{AppReadyConfirmation, AppTerminationConfirmation};
 use super::dns_rules::{DnsRule, IpAddressType};
 use super::registrations::AppInfo;
 use super::services::{
@@ -11,6 +12,7 @@ use super::subscriptions::{
     SerAvailabilityNotificationSubscription,
 };
 use super::traffic_rules::{InterfaceType, TrafficAction, TrafficFilter, TrafficRule};
+use mec_core::wire::WireEnum;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -42,6 +44,21 @@ fn fail<T>(member: impl Into<String>, reason: impl Into<String>) -> Result<T, In
         member: member.into(),
         reason: reason.into(),
     })
+}
+
+/// Refuses a value this version does not know (readers keep them; requests may not carry them).
+fn known<E: WireEnum>(member: &str, value: &E) -> Result<(), InvalidMember> {
+    if value.is_known() {
+        return Ok(());
+    }
+    fail(
+        member,
+        format!(
+            "unknown value {:?}; expected one of {}",
+            value.as_str(),
+            E::KNOWN.join(", ")
+        ),
+    )
 }
 
 fn length(member: &str, value: &str, min: usize, max: usize) -> Result<(), InvalidMember> {
@@ -76,6 +93,7 @@ fn http_url(member: &str, value: &str) -> Result<(), InvalidMember> {
 
 fn validate_transport(member: &str, t: &TransportInfo) -> Result<(), InvalidMember> {
     length(&format!("{member}.id"), &t.id, 1, 64)?;
+    known(&format!("{member}.type"), &t.type_)?;
     length(&format!("{member}.name"), &t.name, 1, 128)?;
     length(&format!("{member}.protocol"), &t.protocol, 1, 32)?;
     length(&format!("{member}.version"), &t.version, 1, 32)?;
@@ -117,17 +135,15 @@ fn validate_transport(member: &str, t: &TransportInfo) -> Result<(), InvalidMemb
 }
 
 impl ServiceInfo {
-    /// Checks a registration (POST): besides [`Validate::validate`], exactly one of `transportId` and
-    /// `transportInfo` (ETSI GS MEC 011 `ServiceInfo` note 2).
+    /// Checks a registration (POST): besides [`Validate::validate`], `transportId` or `transportInfo` (ETSI GS
+    /// MEC 011 `ServiceInfo` note 2). Both together are accepted, as EdgeGallery's MEP does: its mep-agent always
+    /// sends `transportId` next to a full `transportInfo`; the MEP checks that they agree.
     pub fn validate_for_create(&self) -> Result<(), InvalidMember> {
         self.validate()?;
-        match (&self.transport_id, &self.transport_info) {
-            (Some(_), Some(_)) => {
-                fail("transportId", "give transportId or transportInfo, not both")
-            }
-            (None, None) => fail("transportInfo", "give transportId or transportInfo"),
-            _ => Ok(()),
+        if self.transport_id.is_none() && self.transport_info.is_none() {
+            return fail("transportInfo", "give transportId or transportInfo");
         }
+        Ok(())
     }
 }
 
@@ -141,6 +157,11 @@ impl Validate for ServiceInfo {
             );
         }
         length("version", &self.version, 1, 32)?;
+        known("state", &self.state)?;
+        known("serializer", &self.serializer)?;
+        if let Some(scope) = &self.scope_of_locality {
+            known("scopeOfLocality", scope)?;
+        }
         if let Some(id) = &self.ser_instance_id {
             length("serInstanceId", id, 1, 64)?;
         }
@@ -190,6 +211,9 @@ impl Validate for FilteringCriteria {
         }
         for (i, n) in self.ser_names.iter().enumerate() {
             length(&format!("filteringCriteria.serNames[{i}]"), n, 1, 128)?;
+        }
+        for (i, state) in self.states.iter().enumerate() {
+            known(&format!("filteringCriteria.states[{i}]"), state)?;
         }
         Ok(())
     }
@@ -289,6 +313,9 @@ fn validate_filter(member: &str, f: &TrafficFilter) -> Result<(), InvalidMember>
 impl Validate for TrafficRule {
     fn validate(&self) -> Result<(), InvalidMember> {
         length("trafficRuleId", &self.traffic_rule_id, 1, 63)?;
+        known("filterType", &self.filter_type)?;
+        known("action", &self.action)?;
+        known("state", &self.state)?;
         if self.priority > 255 {
             return fail("priority", "must be 0 to 255");
         }
@@ -310,6 +337,10 @@ impl Validate for TrafficRule {
         }
         for (i, d) in self.dst_interface.iter().enumerate() {
             let member = format!("dstInterface[{i}]");
+            known(&format!("{member}.interfaceType"), &d.interface_type)?;
+            if let Some(t) = &d.tunnel_info {
+                known(&format!("{member}.tunnelInfo.tunnelType"), &t.tunnel_type)?;
+            }
             if d.interface_type == InterfaceType::Tunnel && d.tunnel_info.is_none() {
                 return fail(
                     format!("{member}.tunnelInfo"),
@@ -360,6 +391,8 @@ impl Validate for DnsRule {
                 format!("not a domain name: {:?}", self.domain_name),
             );
         }
+        known("ipAddressType", &self.ip_address_type)?;
+        known("state", &self.state)?;
         let ip: IpAddr = self.ip_address.parse().map_err(|_| InvalidMember {
             member: "ipAddress".into(),
             reason: format!("not an IP address: {:?}", self.ip_address),
@@ -377,6 +410,33 @@ impl Validate for AppInfo {
         if let Some(id) = &self.app_instance_id {
             length("appInstanceId", id, 1, 64)?;
         }
+        let dependencies = [
+            ("appServiceRequired", &self.app_service_required),
+            ("appServiceOptional", &self.app_service_optional),
+        ];
+        for (name, list) in dependencies {
+            for (i, dependency) in list.iter().enumerate() {
+                for (j, t) in dependency.ser_transport_dependencies.iter().enumerate() {
+                    let member = format!("{name}[{i}].serTransportDependencies[{j}]");
+                    known(&format!("{member}.transport.type"), &t.transport.type_)?;
+                    for (k, serializer) in t.serializers.iter().enumerate() {
+                        known(&format!("{member}.serializers[{k}]"), serializer)?;
+                    }
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+impl Validate for AppReadyConfirmation {
+    fn validate(&self) -> Result<(), InvalidMember> {
+        known("indication", &self.indication)
+    }
+}
+
+impl Validate for AppTerminationConfirmation {
+    fn validate(&self) -> Result<(), InvalidMember> {
+        known("operationAction", &self.operation_action)
     }
 }

@@ -466,6 +466,7 @@ async fn confirm_ready<S: AppSupport>(
     check_app(&ctx, &app)?;
     s.check_app_instance(ctx.clone(), app.clone()).await?;
     let confirmation: AppReadyConfirmation = parse_json(&headers, &body)?;
+    confirmation.validate().map_err(bad)?;
     s.confirm_ready(ctx, app, confirmation).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -480,6 +481,7 @@ async fn confirm_termination<S: AppSupport>(
     check_app(&ctx, &app)?;
     s.check_app_instance(ctx.clone(), app.clone()).await?;
     let confirmation: AppTerminationConfirmation = parse_json(&headers, &body)?;
+    confirmation.validate().map_err(bad)?;
     s.confirm_termination(ctx, app, confirmation).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -54,12 +54,13 @@ impl ServiceFilter {
                 }
                 "is_local" => f.is_local = Some(parse_bool("is_local", &value)?),
                 "scope_of_locality" => {
-                    let scope = serde_json::from_value(serde_json::Value::String(
-                        value.clone().into_owned(),
-                    ))
-                    .map_err(|_| {
-                        ApiError::bad_request(format!("scope_of_locality: unknown value {value:?}"))
-                    })?;
+                    let scope = LocalityType::from_wire(&value);
+                    if !scope.is_known() {
+                        return Err(ApiError::bad_request(format!(
+                            "scope_of_locality: unknown value {value:?}; expected one of {}",
+                            LocalityType::KNOWN.join(", ")
+                        )));
+                    }
                     f.scope_of_locality = Some(scope);
                 }
                 other => {

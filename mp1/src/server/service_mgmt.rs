@@ -255,13 +255,22 @@ fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInf
     if self_link.href.is_none() {
         self_link.href = Some(href.clone());
     }
-    if links.liveness.is_none() && s.liveness_interval.is_some_and(|i| i > 0) {
-        links.liveness = Some(LinkType {
-            href: format!("{href}/liveness"),
-        });
+    if s.liveness_interval.is_some_and(|i| i > 0) {
+        let liveness = format!("{href}/liveness");
+        // EdgeGallery's mep-agent reads only `_links.self.liveness`, a path it appends to the MEP's address
+        // (mep-agent `src/service/heart.go`); it is written next to ETSI's link under EdgeGallery's `/mep` layout.
+        if ctx.base_path == EDGEGALLERY_PREFIX && self_link.liveness.is_none() {
+            self_link.liveness = Some(liveness.clone());
+        }
+        if links.liveness.is_none() {
+            links.liveness = Some(LinkType { href: liveness });
+        }
     }
     s
 }
+
+/// The path prefix of EdgeGallery's Mp1 layout.
+const EDGEGALLERY_PREFIX: &str = "/mep";
 
 fn owner_of(s: &ServiceInfo) -> Option<String> {
     s.links.as_ref().and_then(|l| l.app_instance_id.clone())

@@ -483,6 +483,34 @@ fn owner_links(app: &str) -> ServiceLinks {
     }
 }
 
+/// Resolves `transportId` against the offered transports. EdgeGallery's mep-agent always sends `transportId`
+/// next to a full `transportInfo` (mep-agent `src/model/instance.go`, no `omitempty`): the two are accepted
+/// together when they agree, or when the id names no offered transport and the (validated) info is complete;
+/// they conflict only when the id names an offered transport other than the info's.
+fn resolve_transport(transports: &[TransportInfo], info: &mut ServiceInfo) -> Result<(), ApiError> {
+    let Some(tid) = &info.transport_id else {
+        return Ok(());
+    };
+    let offered = transports.iter().find(|t| &t.id == tid);
+    match (&info.transport_info, offered) {
+        (None, Some(t)) => info.transport_info = Some(t.clone()),
+        (None, None) => {
+            return Err(ApiError::bad_request(format!(
+                "transportId: no transport {tid} (see GET /transports)"
+            )));
+        }
+        (Some(given), Some(_)) if &given.id != tid => {
+            return Err(ApiError::bad_request(format!(
+                "transportId: names the offered transport {tid}, but transportInfo.id is {:?}; give one of \
+                 them, or make them agree",
+                given.id
+            )));
+        }
+        (Some(_), _) => {}
+    }
+    Ok(())
+}
+
 /// ETSI's filter semantics (MEC 011 `FilteringCriteria`): the members given are ANDed; an absent one matches all.
 fn matches_criteria(sub: &SerAvailabilityNotificationSubscription, s: &ServiceInfo) -> bool {
     let Some(c) = &sub.filtering_criteria else {
@@ -560,18 +588,7 @@ impl ServiceManagement for InMemoryMep {
     ) -> Result<ServiceInfo, ApiError> {
         let mut state = self.lock();
         Self::app_mut(&mut state, &app)?;
-        if let Some(tid) = &info.transport_id {
-            let t = state
-                .transports
-                .iter()
-                .find(|t| &t.id == tid)
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "transportId: no transport {tid} (see GET /transports)"
-                    ))
-                })?;
-            info.transport_info = Some(t.clone());
-        }
+        resolve_transport(&state.transports, &mut info)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         info.ser_instance_id = Some(id.clone());
         if let Some(i) = info.liveness_interval {
@@ -623,13 +640,8 @@ impl ServiceManagement for InMemoryMep {
             .get_mut(&service_id)
             .filter(|s| s.owner == app)
             .ok_or_else(|| not_found("service", &service_id))?;
-        if let Some(tid) = &info.transport_id {
-            let t = transports.iter().find(|t| &t.id == tid).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "transportId: no transport {tid} (see GET /transports)"
-                ))
-            })?;
-            info.transport_info = Some(t.clone());
+        if info.transport_id.is_some() {
+            resolve_transport(&transports, &mut info)?;
         } else if info.transport_info.is_none() {
             info.transport_info.clone_from(&stored.info.transport_info);
         }
