@@ -116,7 +116,7 @@ async fn main() -> Result<()> {
 
     // With the mock, ask it to terminate us now; a real MEP does so when the app is undeployed.
     if let Some(m) = &mock {
-        m.terminate(&app_id)?;
+        m.terminate(&app_id).await?;
     }
 
     // 7. Handle notifications until we are told to terminate, then confirm.

@@ -52,6 +52,6 @@ pub use serde as __serde;
 
 pub use problem::{PROBLEM_JSON, ProblemDetails};
 pub use time::{
-    Clock, ManualClock, SharedClock, SystemClock, TimeStamp, format_sdk_date, parse_sdk_date,
-    system_clock,
+    Clock, ManualClock, SharedClock, Sleep, SystemClock, TimeStamp, format_sdk_date,
+    parse_sdk_date, system_clock,
 };

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A point in time as MEC 011 writes it: seconds and nanoseconds since the Unix epoch.
@@ -49,10 +52,24 @@ impl From<SystemTime> for TimeStamp {
     }
 }
 
+/// A future that completes when a [`Clock`] reaches a deadline.
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
 /// A source of the current time. Library code that depends on time takes one, so tests can control it.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
+
+    /// Completes once this clock reads `deadline` or later: the system clock sleeps (on tokio's timer), a
+    /// [`ManualClock`] waits until it is moved there. Background work (retries, sweeps) waits with this, so tests
+    /// drive it by moving a manual clock.
+    ///
+    /// The default implementation sleeps the difference from [`now`](Self::now) on tokio's timer, which is right
+    /// for clocks that follow real time.
+    fn sleep_until(&self, deadline: SystemTime) -> Sleep {
+        let wait = deadline.duration_since(self.now()).unwrap_or_default();
+        Box::pin(tokio::time::sleep(wait))
+    }
 }
 
 /// The operating system's clock.
@@ -75,16 +92,41 @@ impl Clock for SystemClock {
 /// clock.advance(Duration::from_secs(5));
 /// assert_eq!(clock.now(), UNIX_EPOCH + Duration::from_secs(105));
 /// ```
+///
+/// Waiting on it ([`Clock::sleep_until`]) completes only when the clock is moved to the deadline or past it:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use mec_core::{Clock, ManualClock};
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::starting_now();
+/// let wake = clock.now() + Duration::from_secs(60);
+/// let sleeper = tokio::spawn(clock.sleep_until(wake));
+/// clock.advance(Duration::from_secs(60));
+/// sleeper.await.unwrap(); // completes: the clock reached the deadline
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct ManualClock {
-    now: Arc<Mutex<SystemTime>>,
+    state: Arc<Mutex<ManualState>>,
+}
+
+#[derive(Debug)]
+struct ManualState {
+    now: SystemTime,
+    /// Sleepers to wake when the clock moves.
+    waiting: Vec<Waker>,
 }
 
 impl ManualClock {
     /// A clock stopped at `start`.
     pub fn new(start: SystemTime) -> Self {
         Self {
-            now: Arc::new(Mutex::new(start)),
+            state: Arc::new(Mutex::new(ManualState {
+                now: start,
+                waiting: Vec::new(),
+            })),
         }
     }
 
@@ -93,21 +135,60 @@ impl ManualClock {
         Self::new(SystemTime::now())
     }
 
-    /// Moves the clock forward.
+    /// Moves the clock forward, waking whoever waits for a time now reached.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
+        self.update(|now| *now += by);
     }
 
     /// Sets the clock to `t` (which may be earlier than now).
     pub fn set(&self, t: SystemTime) {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = t;
+        self.update(|now| *now = t);
+    }
+
+    fn update(&self, change: impl FnOnce(&mut SystemTime)) {
+        let waiting = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            change(&mut state.now);
+            std::mem::take(&mut state.waiting)
+        };
+        waiting.into_iter().for_each(Waker::wake);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .now
+    }
+
+    fn sleep_until(&self, deadline: SystemTime) -> Sleep {
+        Box::pin(ManualSleep {
+            state: self.state.clone(),
+            deadline,
+        })
+    }
+}
+
+/// Waits for a [`ManualClock`] to reach a deadline.
+struct ManualSleep {
+    state: Arc<Mutex<ManualState>>,
+    deadline: SystemTime,
+}
+
+impl Future for ManualSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.now >= self.deadline {
+            return Poll::Ready(());
+        }
+        if !state.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            state.waiting.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 

@@ -12,10 +12,11 @@ use tower::ServiceExt;
 
 const APP: &str = "5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f";
 
-fn router() -> Router {
+async fn router() -> Router {
     let mep = MockMep::builder()
         .app(AppInstance::new("provider"))
-        .build_in_memory()
+        .build_engine()
+        .await
         .unwrap();
     mec_mm5::server::router(mep)
 }
@@ -65,7 +66,7 @@ fn cfg_path(app: &str) -> String {
 
 #[tokio::test]
 async fn configuration_lifecycle_and_tasks() {
-    let app = router();
+    let app = router().await;
     let (status, task) = call(&app, "POST", &cfg_path(APP), Some(config())).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -145,7 +146,7 @@ async fn configuration_lifecycle_and_tasks() {
 
 #[tokio::test]
 async fn invalid_configurations_name_the_member_at_fault() {
-    let app = router();
+    let app = router().await;
     let many_rules: Vec<Value> = (0..17)
         .map(|i| json!({"trafficRuleId": format!("t{i}"), "filterType": "FLOW", "priority": 1,
                         "trafficFilter": [{"dstPort": ["80"]}], "action": "DROP", "state": "ACTIVE"}))
@@ -239,7 +240,7 @@ async fn invalid_configurations_name_the_member_at_fault() {
 
 #[tokio::test]
 async fn capabilities_termination_and_governance() {
-    let app = router();
+    let app = router().await;
     let (status, list) = call(
         &app,
         "GET",

@@ -33,7 +33,7 @@ fn traffic_rule() -> TrafficRule {
     .unwrap()
 }
 
-fn mep() -> Router {
+async fn mep() -> Router {
     let mep = MockMep::builder()
         .app(
             AppInstance::new(APP)
@@ -41,7 +41,8 @@ fn mep() -> Router {
                 .with_traffic_rule(traffic_rule()),
         )
         .app(AppInstance::new(OTHER))
-        .build_in_memory()
+        .build_engine()
+        .await
         .unwrap();
     mec_mp1::server::router(mep)
 }
@@ -105,7 +106,7 @@ const AS: &str = "/mec_app_support/v1";
 
 #[tokio::test]
 async fn service_lifecycle_with_links_location_etag_and_if_match() {
-    let app = mep();
+    let app = mep().await;
     let created = call(
         &app,
         "POST",
@@ -196,7 +197,7 @@ async fn service_lifecycle_with_links_location_etag_and_if_match() {
 
 #[tokio::test]
 async fn discovery_filters() {
-    let app = mep();
+    let app = mep().await;
     for (owner, name, category) in [(APP, "a", "RNI"), (APP, "b", "LOC"), (OTHER, "c", "RNI")] {
         let mut s = service(name);
         s["serCategory"]["id"] = json!(category);
@@ -268,7 +269,7 @@ async fn discovery_filters() {
 
 #[tokio::test]
 async fn liveness_get_and_heartbeats_by_patch_and_put() {
-    let app = mep();
+    let app = mep().await;
     let created = call(
         &app,
         "POST",
@@ -316,7 +317,7 @@ async fn liveness_get_and_heartbeats_by_patch_and_put() {
 
 #[tokio::test]
 async fn transports_and_timing() {
-    let app = mep();
+    let app = mep().await;
     let t = call(&app, "GET", &format!("{SM}/transports"), None).await;
     assert_eq!(t.status, 200);
     assert_eq!(t.body[0]["type"], "REST_HTTP");
@@ -370,7 +371,7 @@ async fn subscription_round_trip(app: &Router, root: &str, body: Value, kind: &s
 
 #[tokio::test]
 async fn subscriptions_of_both_apis() {
-    let app = mep();
+    let app = mep().await;
     subscription_round_trip(
         &app,
         SM,
@@ -413,7 +414,7 @@ async fn subscriptions_of_both_apis() {
 
 #[tokio::test]
 async fn rules_with_etags() {
-    let app = mep();
+    let app = mep().await;
     let list = call(
         &app,
         "GET",
@@ -490,7 +491,7 @@ async fn rules_with_etags() {
 
 #[tokio::test]
 async fn readiness_termination_confirmation_and_registrations() {
-    let app = mep();
+    let app = mep().await;
     let ready = call(
         &app,
         "POST",
@@ -565,7 +566,7 @@ async fn readiness_termination_confirmation_and_registrations() {
 
 #[tokio::test]
 async fn nested_under_mep_links_follow_the_prefix() {
-    let app = Router::new().nest("/mep", mep());
+    let app = Router::new().nest("/mep", mep().await);
     let created = call(
         &app,
         "POST",
@@ -615,7 +616,7 @@ async fn operations_a_vendor_does_not_implement_answer_501() {
 
 #[tokio::test]
 async fn bad_input_gets_4xx_problem_json() {
-    let app = mep();
+    let app = mep().await;
     let post = |uri: String, ct: &'static str, body: Vec<u8>| {
         let app = app.clone();
         async move {
@@ -780,7 +781,7 @@ mod generated_junk {
         fn junk_never_gets_a_5xx(route in 0usize..ROUTES.len(), body in json_value(), raw_bytes in proptest::collection::vec(any::<u8>(), 0..64), use_raw in any::<bool>(), app_id in prop_oneof![Just(APP.to_owned()), "[a-z0-9%.~-]{1,20}"]) {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
-                let app = mep();
+                let app = mep().await;
                 let (method, path) = ROUTES[route];
                 let path = path.replace("{app}", &app_id);
                 let bytes = if use_raw { raw_bytes.clone() } else { serde_json::to_vec(&body).unwrap() };

@@ -3,10 +3,10 @@
 //! A mock MEC platform (MEP) with real behaviour, for the tests of edge apps and for local development.
 //!
 //! [`MockMep::start`] serves, on 127.0.0.1 and an ephemeral port, the Mp1 APIs of ETSI GS MEC 011 (under both
-//! ETSI's layout and EdgeGallery's `/mep` prefix) and MEP-auth's token endpoint (`POST /mep/token`, AK/SK
-//! signatures verified). It is built on `mec-mp1`'s own routers over an in-memory implementation, so what an app
-//! sees is what a real MEP built with this SDK would answer: registrations persist, discovery filters work,
-//! subscriptions get real HTTP callbacks, termination waits for the app's confirmation, tokens expire.
+//! ETSI's layout and EdgeGallery's `/mep` prefix), MEP-auth's token endpoint (`POST /mep/token`, AK/SK
+//! signatures verified) and Mm5. It is the production MEP engine (`mec-mep`) on a memory store and a manual clock,
+//! so what an app sees is what a real MEP answers: registrations persist, discovery filters work, subscriptions
+//! get real HTTP callbacks, termination waits for the app's confirmation, tokens expire.
 //!
 //! For tests, in wiremock's spirit: every request is recorded ([`MockMep::requests`]); expectations
 //! ([`MockMep::expect_confirm_ready`], [`MockMep::expect`], ...) are verified when the mock is dropped, with a
@@ -38,7 +38,7 @@ mod mep;
 pub use appstore::{MOCK_APPSTORE_TOKEN, MockAppStore};
 
 pub use mep::{
-    AppInstance, AppState, Claims, DEFAULT_LIVENESS_INTERVAL, Event, Fault, InMemoryMep, MockMep,
-    MockMepBuilder, RecordedRequest, RequestMatcher, Seed, SeedError, StartError, TOKEN_PATH,
-    Times, VerificationError,
+    Answered, AppInstance, AppState, Claims, DEFAULT_LIVENESS_INTERVAL, DeliveryRecord,
+    DeliveryStats, Event, Fault, MockMep, MockMepBuilder, RecordedRequest, RequestMatcher, Seed,
+    SeedError, StartError, TOKEN_PATH, Times, VerificationError,
 };

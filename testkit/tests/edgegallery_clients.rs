@@ -142,6 +142,7 @@ async fn the_agents_registration_is_accepted_and_its_heartbeats_keep_the_service
     assert_eq!(seen["state"], "ACTIVE");
     // Without heartbeats it is suspended after one interval and its grace.
     mep.advance(Duration::from_secs(64));
+    mep.sweep().await.unwrap();
     let seen: ServiceInfo = reqwest::Client::new()
         .get(format!(
             "{}/mec_service_mgmt/v1/services/{id}",

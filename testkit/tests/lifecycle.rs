@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use mec_mep::engine::DeliveryOutcome;
 use mec_mp1::client::{Client, ServiceQuery};
 use mec_mp1::model::{
     AppTerminationNotificationSubscription, CategoryRef, ChangeType, EndPointInfo,
@@ -139,7 +140,7 @@ async fn an_app_lives_its_whole_life_against_the_mock() {
         ))
         .await
         .unwrap();
-    assert_eq!(mep.terminate(&app_id).unwrap(), AppState::Terminating);
+    assert_eq!(mep.terminate(&app_id).await.unwrap(), AppState::Terminating);
     match next(&mut notifications).await {
         Notification::AppTermination(n) => {
             assert_eq!(n.operation_action, OperationAction::Terminating);
@@ -296,11 +297,20 @@ async fn faults_delay_fail_and_drop() {
         .register(&service("dropped", "X"))
         .await
         .unwrap();
-    assert!(
-        mep.events()
-            .iter()
-            .any(|e| matches!(e, Event::NotificationDropped { .. }))
-    );
+    // The drop happens on the delivery worker: wait for it to be reported.
+    let dropped = || {
+        mep.events().iter().any(|e| {
+            matches!(e, Event::Notification(r) if matches!(r.outcome, DeliveryOutcome::Dropped { .. }))
+        })
+    };
+    for _ in 0..200 {
+        if dropped() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(dropped(), "{:?}", mep.events());
+    assert_eq!(mep.delivery_stats().dropped, 1);
     mep.drop_notifications(false);
     client
         .app(&app_id)
@@ -347,6 +357,7 @@ async fn heartbeats_keep_a_service_active_and_silence_suspends_it() {
         ServiceState::Active
     );
     mep.advance(Duration::from_secs(40));
+    mep.sweep().await.unwrap();
     assert_eq!(
         client
             .app(&app_id)

@@ -137,7 +137,9 @@ async fn state_changes_and_delayed_notifications_arrive() {
     assert_eq!(n.service_references[0].change_type, ChangeType::Added);
 
     mep.delay_notifications(Duration::ZERO);
-    mep.set_service_state(&id, ServiceState::Inactive).unwrap();
+    mep.set_service_state(&id, ServiceState::Inactive)
+        .await
+        .unwrap();
     let next = tokio::time::timeout(Duration::from_secs(10), notifications.recv())
         .await
         .unwrap()
@@ -152,7 +154,11 @@ async fn state_changes_and_delayed_notifications_arrive() {
         ),
         (ChangeType::StateChanged, ServiceState::Inactive)
     );
-    assert!(mep.set_service_state("nope", ServiceState::Active).is_err());
+    assert!(
+        mep.set_service_state("nope", ServiceState::Active)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

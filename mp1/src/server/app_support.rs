@@ -26,6 +26,10 @@ use std::sync::Arc;
 /// As with [`ServiceManagement`](super::ServiceManagement), every method defaults to 501 and the router does the
 /// checking, links, `Location`, `ETag` and `If-Match`.
 pub trait AppSupport: Send + Sync + 'static {
+    /// Whether the implementation checks `If-Match` on rule updates itself, atomically with its write (see
+    /// [`ServiceManagement::CHECKS_IF_MATCH`](super::ServiceManagement::CHECKS_IF_MATCH)).
+    const CHECKS_IF_MATCH: bool = false;
+
     /// Whether requests about this app instance can be served at all: called before the body of
     /// `confirm_ready` and `confirm_termination` is read, so an unknown app gets 404 whatever its body (those
     /// operations document no 400). Defaults to accepting every app instance.
@@ -332,10 +336,12 @@ async fn update_traffic_rule<S: AppSupport>(
             "trafficRuleId: differs from the trafficRuleId in the path",
         ));
     }
-    with_if_match(&ctx, || {
-        s.get_traffic_rule(ctx.clone(), app.clone(), id.clone())
-    })
-    .await?;
+    if !S::CHECKS_IF_MATCH {
+        with_if_match(&ctx, || {
+            s.get_traffic_rule(ctx.clone(), app.clone(), id.clone())
+        })
+        .await?;
+    }
     tagged(
         StatusCode::OK,
         &s.update_traffic_rule(ctx, app, id, rule).await?,
@@ -375,10 +381,12 @@ async fn update_dns_rule<S: AppSupport>(
             "dnsRuleId: differs from the dnsRuleId in the path",
         ));
     }
-    with_if_match(&ctx, || {
-        s.get_dns_rule(ctx.clone(), app.clone(), id.clone())
-    })
-    .await?;
+    if !S::CHECKS_IF_MATCH {
+        with_if_match(&ctx, || {
+            s.get_dns_rule(ctx.clone(), app.clone(), id.clone())
+        })
+        .await?;
+    }
     tagged(
         StatusCode::OK,
         &s.update_dns_rule(ctx, app, id, rule).await?,

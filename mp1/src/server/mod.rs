@@ -43,7 +43,7 @@ pub use dispatcher::{
     DeliveryOutcome, DeliveryReport, DispatchError, DispatcherConfig, NotificationDispatcher,
 };
 pub use filter::ServiceFilter;
-pub use service_mgmt::{ServiceManagement, service_management_routes};
+pub use service_mgmt::{ServiceManagement, service_management_routes, service_representation};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -195,11 +195,24 @@ where
         return Ok(());
     };
     let resource = current().await?;
-    if if_match == "*" {
+    check_if_match(if_match, &resource)
+}
+
+/// Checks an `If-Match` header value against a resource as the router serves it (its [`etag_of`]): 412 problem
+/// when it matches none of the listed tags; `*` matches any existing resource.
+///
+/// Implementations that check `If-Match` themselves, atomically with their write (see
+/// [`ServiceManagement::CHECKS_IF_MATCH`]), call this on the resource they read.
+pub fn check_if_match<T: Serialize>(if_match: &str, resource: &T) -> Result<(), ApiError> {
+    if if_match.trim() == "*" {
         return Ok(());
     }
-    let etag = etag_of(&resource).unwrap_or_default();
-    if if_match.split(',').map(str::trim).any(|tag| tag == etag) {
+    let etag = etag_of(resource).unwrap_or_default();
+    let matches = if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == etag || tag.strip_prefix("W/") == Some(etag.as_str()));
+    if matches {
         Ok(())
     } else {
         Err(ApiError::precondition_failed(

@@ -45,6 +45,12 @@ use std::sync::Arc;
 /// let app: axum::Router = mec_mp1::server::service_management_router(MyMep::default());
 /// ```
 pub trait ServiceManagement: Send + Sync + 'static {
+    /// Whether the implementation checks `If-Match` itself (from [`RequestContext::if_match`], with
+    /// [`check_if_match`](super::check_if_match) on [`service_representation`] of what it read), atomically with
+    /// its write. Otherwise the router reads the resource and checks before calling the update, which leaves a
+    /// window in which two updates with the same ETag can both succeed.
+    const CHECKS_IF_MATCH: bool = false;
+
     /// `GET /services`: the services the caller may discover, filtered.
     fn list_services(
         &self,
@@ -244,7 +250,13 @@ where
         )
 }
 
-/// Fills in the links a service carries on output, where the implementation left them out.
+/// A service as the router serves it to `ctx`'s caller: with its links filled in (`_links.self`,
+/// `_links.liveness`, and EdgeGallery's `_links.self.liveness` under `/mep`) where the implementation left them
+/// out. Its [`etag_of`](super::etag_of) is the service's `ETag`.
+pub fn service_representation(ctx: &RequestContext, app: &str, s: ServiceInfo) -> ServiceInfo {
+    with_links(ctx, app, s)
+}
+
 fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInfo {
     let Some(id) = s.ser_instance_id.clone() else {
         return s;
@@ -391,13 +403,15 @@ async fn update_service<S: ServiceManagement>(
             "serInstanceId: {id:?} differs from the serviceId in the path"
         )));
     }
-    with_if_match(&ctx, || async {
-        let current = s
-            .get_app_service(ctx.clone(), app.clone(), service_id.clone())
-            .await?;
-        Ok(with_links(&ctx, &app, current))
-    })
-    .await?;
+    if !S::CHECKS_IF_MATCH {
+        with_if_match(&ctx, || async {
+            let current = s
+                .get_app_service(ctx.clone(), app.clone(), service_id.clone())
+                .await?;
+            Ok(with_links(&ctx, &app, current))
+        })
+        .await?;
+    }
     let updated = s
         .update_service(ctx.clone(), app.clone(), service_id, service)
         .await?;

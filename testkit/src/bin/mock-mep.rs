@@ -23,6 +23,9 @@ struct Args {
     /// Serve Mp1 without requiring tokens.
     #[arg(long)]
     no_auth: bool,
+    /// Keep the MEP's state in this file (an embedded database) instead of memory, so it survives restarts.
+    #[arg(long)]
+    store: Option<PathBuf>,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -65,6 +68,9 @@ async fn main() -> ExitCode {
         .system_clock();
     if args.no_auth {
         builder = builder.without_auth();
+    }
+    if let Some(path) = &args.store {
+        builder = builder.store(path);
     }
     let mep = match builder.start().await {
         Ok(mep) => mep,

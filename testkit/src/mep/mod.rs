@@ -1,44 +1,40 @@
-//! [`MockMep`]: an in-memory MEP with real behaviour, served on 127.0.0.1.
+//! [`MockMep`]: the `mec-mep` engine on a memory store and a manual clock, served on 127.0.0.1, with a recorder,
+//! expectations and faults.
 
 mod events;
 mod faults;
-mod mm5;
 mod recorder;
-mod seed;
-mod store;
-mod tokens;
 
-pub use events::Event;
-pub use recorder::{Fault, RecordedRequest, RequestMatcher, Times, VerificationError};
-pub use seed::{AppInstance, Seed, SeedError};
-pub use store::{AppState, DEFAULT_LIVENESS_INTERVAL, InMemoryMep};
-pub use tokens::Claims;
+pub use mec_mep::auth::{Claims, TOKEN_PATH};
+pub use mec_mep::engine::{AppState, DeliveryRecord, DeliveryStats, Event};
+pub use mec_mep::{AppInstance, Seed, SeedError};
+pub use recorder::{Answered, Fault, RecordedRequest, RequestMatcher, Times, VerificationError};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use http::{HeaderMap, Method, Uri};
-use mec_core::client::TokenResponse;
-use mec_core::server::{ApiError, Json};
-use mec_core::signature::{Credentials, Verifier, VerifyError};
+use events::EventLog;
+use faults::NotificationFaults;
+use http::Method;
+use mec_core::server::ApiError;
+use mec_core::signature::Credentials;
 use mec_core::{ManualClock, SharedClock, system_clock};
+use mec_mep::auth::TokenService;
+use mec_mep::engine::DeliveryConfig;
+use mec_mep::server::{self, HttpLimits, Mp1Options};
+use mec_mep::store::{MemoryStore, Store};
+use mec_mep::{Engine, EngineConfig};
 use mec_mp1::model::{
     AppTerminationNotificationSubscription, DnsRule, EndPointInfo, GrantType, OAuth2Info,
     SecurityInfo, ServiceInfo, ServiceState, TrafficRule, TransportInfo, TransportType,
 };
-use mec_mp1::server::{DispatcherConfig, NotificationDispatcher, require_bearer};
 use recorder::Expectation;
 pub(crate) use recorder::{Recorder, record};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use store::{App, Shared};
-use tokens::TokenAuthority;
 
-/// The path of MEP-auth's token endpoint, as EdgeGallery serves it.
-pub const TOKEN_PATH: &str = "/mep/token";
+/// The liveness interval the mock assigns when a service asks for 0 ("let the MEP choose").
+pub const DEFAULT_LIVENESS_INTERVAL: u32 = 60;
 
 /// Why a mock MEP could not start.
 #[derive(Debug, thiserror::Error)]
@@ -52,9 +48,9 @@ pub enum StartError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The notification dispatcher could not start.
-    #[error("cannot start the notification dispatcher: {0}")]
-    Dispatcher(String),
+    /// The store could not be opened or read.
+    #[error("cannot open the store: {0}")]
+    Store(String),
     /// The seed is inconsistent (for example two apps with one id).
     #[error("invalid seed: {0}")]
     Seed(String),
@@ -69,8 +65,9 @@ pub struct MockMepBuilder {
     auth: bool,
     clock: ClockChoice,
     token_lifetime: Duration,
-    max_graceful_timeout: u32,
-    dispatcher: DispatcherConfig,
+    engine: EngineConfig,
+    store: Option<PathBuf>,
+    record_limit: usize,
 }
 
 #[derive(Debug)]
@@ -81,18 +78,22 @@ enum ClockChoice {
 
 impl Default for MockMepBuilder {
     fn default() -> Self {
+        let mut engine = EngineConfig::default();
+        engine.default_liveness_interval = DEFAULT_LIVENESS_INTERVAL;
+        let mut delivery = DeliveryConfig::default();
+        delivery.timeout = Duration::from_secs(2);
+        delivery.initial_backoff = Duration::from_millis(50);
+        delivery.max_backoff = Duration::from_secs(2);
+        engine.delivery = delivery;
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: Seed::default(),
             auth: true,
             clock: ClockChoice::Manual(ManualClock::starting_now()),
             token_lifetime: Duration::from_secs(3600),
-            max_graceful_timeout: 10,
-            dispatcher: DispatcherConfig {
-                timeout: Duration::from_secs(2),
-                initial_backoff: Duration::from_millis(50),
-                ..DispatcherConfig::default()
-            },
+            engine,
+            store: None,
+            record_limit: recorder::DEFAULT_RECORD_LIMIT,
         }
     }
 }
@@ -125,8 +126,8 @@ impl MockMepBuilder {
         self
     }
 
-    /// Uses this clock for token expiry, heartbeats and the timing API (default: a [`ManualClock`] started at
-    /// the current time, moved only by [`MockMep::advance`]).
+    /// Uses this clock for token expiry, heartbeats, notification retries and the timing API (default: a
+    /// [`ManualClock`] started at the current time, moved only by [`MockMep::advance`]).
     pub fn clock(mut self, clock: ManualClock) -> Self {
         self.clock = ClockChoice::Manual(clock);
         self
@@ -145,145 +146,157 @@ impl MockMepBuilder {
     }
 
     /// The `maxGracefulTimeout` sent in termination notifications, in seconds, after which the termination
-    /// completes without the app's confirmation (default 10).
+    /// completes without the app's confirmation (default 10, on the mock's clock).
     pub fn max_graceful_timeout(mut self, seconds: u32) -> Self {
-        self.max_graceful_timeout = seconds;
+        self.engine.max_graceful_timeout = seconds;
         self
     }
 
-    /// How notifications are delivered (timeouts, retries).
-    pub fn dispatcher(mut self, config: DispatcherConfig) -> Self {
-        self.dispatcher = config;
+    /// How notifications are delivered (time limit, attempts, backoff on the mock's clock).
+    pub fn delivery(mut self, config: DeliveryConfig) -> Self {
+        self.engine.delivery = config;
         self
     }
 
-    /// Starts the mock. Without any app configured, one demo app instance is provisioned.
-    pub async fn start(self) -> Result<MockMep, StartError> {
-        let listen = self.listen;
-        let auth = self.auth;
-        let Parts {
-            mep,
-            tokens,
-            manual,
-            provisioned,
-            default_transports: point_transports,
-        } = self.into_parts()?;
-        let recorder = Recorder::default();
-        let router = build_router(&mep, &tokens, &recorder, auth);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: listen,
-            source,
-        })?;
-        let url = format!("http://{addr}");
-        *mep.inner
-            .public_url
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = url.clone();
-        if point_transports {
-            mep.lock().transports = default_transports(&url);
+    /// The engine's settings (limits, intervals); the other builder methods change parts of it.
+    pub fn engine_config(mut self, config: EngineConfig) -> Self {
+        self.engine = config;
+        self
+    }
+
+    /// Keeps the MEP's state in this file (an embedded database) instead of memory, so it survives restarts.
+    pub fn store(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store = Some(path.into());
+        self
+    }
+
+    /// How many requests the recorder keeps (default 1,000; older ones are forgotten, but still counted by
+    /// expectations).
+    pub fn record_limit(mut self, requests: usize) -> Self {
+        self.record_limit = requests;
+        self
+    }
+
+    /// The engine alone, with the seed applied, without a server: serve it with `mec_mp1::server::router` or call
+    /// its trait methods directly.
+    pub async fn build_engine(self) -> Result<Engine, StartError> {
+        let parts = self.into_parts().await?;
+        if parts.default_transports {
+            parts
+                .engine
+                .set_transports(default_transports("http://localhost"))
+                .await
+                .map_err(|e| StartError::Store(e.to_string()))?;
         }
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "mock MEP stopped");
-            }
-        });
-        Ok(MockMep {
-            url,
-            addr,
-            mep,
-            tokens,
-            recorder,
-            manual_clock: manual,
-            apps: Mutex::new(provisioned),
-            stop: Some(stop),
-        })
+        Ok(parts.engine)
     }
 
-    /// The in-memory MEP alone, without a server: serve it with `mec_mp1::server::router` or call its trait
-    /// methods directly. Needs a tokio runtime (notifications are delivered by a background task).
-    pub fn build_in_memory(self) -> Result<InMemoryMep, StartError> {
-        Ok(self.into_parts()?.mep)
-    }
-
-    fn into_parts(self) -> Result<Parts, StartError> {
-        let seeded_transports = self.seed.transports.is_none();
+    async fn into_parts(mut self) -> Result<Parts, StartError> {
         let (manual, clock): (Option<ManualClock>, SharedClock) = match self.clock {
             ClockChoice::Manual(c) => (Some(c.clone()), Arc::new(c)),
             ClockChoice::System => (None, system_clock()),
         };
-        let dispatcher = NotificationDispatcher::start(self.dispatcher)
-            .map_err(|e| StartError::Dispatcher(e.to_string()))?;
-        let tokens = TokenAuthority::new(clock.clone(), self.token_lifetime);
-        let mep = InMemoryMep {
-            inner: Arc::new(Shared {
-                state: Mutex::default(),
-                clock: clock.clone(),
-                dispatcher,
-                faults: faults::Faults::default(),
-                events: events::EventLog::default(),
-                public_url: Mutex::new(String::new()),
-                max_graceful_timeout: self.max_graceful_timeout,
-                tokens: tokens.clone(),
-            }),
+        let store: Arc<dyn Store> = match &self.store {
+            None => Arc::new(MemoryStore::new()),
+            Some(path) => Arc::new(
+                mec_mep::store::FileStore::open(path)
+                    .map_err(|e| StartError::Store(e.to_string()))?,
+            ),
         };
-        let mut apps = self.seed.apps;
-        if apps.is_empty() {
-            apps.push(AppInstance::new(uuid::Uuid::new_v4().to_string()));
+        let engine = Engine::open_shared(store, clock, self.engine)
+            .await
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        let events = EventLog::default();
+        engine.set_observer(Arc::new(events.clone()));
+        let faults = Arc::new(NotificationFaults::default());
+        engine.set_delivery_interceptor(Some(faults.clone()));
+        if self.seed.apps.is_empty() {
+            self.seed
+                .apps
+                .push(AppInstance::new(uuid::Uuid::new_v4().to_string()));
         }
-        let mut provisioned = Vec::new();
-        {
-            let mut state = mep.lock();
-            state.transports = self
-                .seed
-                .transports
-                .unwrap_or_else(|| default_transports("http://localhost"));
-            for app in &mut apps {
-                if state.apps.contains_key(&app.app_instance_id) {
-                    return Err(StartError::Seed(format!(
-                        "app instance {} given twice",
-                        app.app_instance_id
-                    )));
-                }
-                let creds = app.resolve_credentials();
-                tokens.provision(&app.app_instance_id, &creds);
-                provisioned.push((app.app_instance_id.clone(), creds));
-                state
-                    .apps
-                    .insert(app.app_instance_id.clone(), App::from_seed(app));
-            }
-        }
-        for app in &apps {
-            for s in &app.services {
-                mep.seed_service(&app.app_instance_id, s.clone());
-            }
-        }
+        let default_transports = self.seed.transports.is_none() && engine.transports().is_empty();
+        let provisioned = self
+            .seed
+            .apply(&engine)
+            .await
+            .map_err(|e| StartError::Seed(e.to_string()))?;
+        let tokens = TokenService::new(engine.clone(), self.token_lifetime);
         Ok(Parts {
-            mep,
+            engine,
             tokens,
             manual,
             provisioned,
-            default_transports: seeded_transports,
+            events,
+            faults,
+            default_transports,
+            auth: self.auth,
+            listen: self.listen,
+            record_limit: self.record_limit,
+        })
+    }
+
+    /// Starts the mock. Without any app configured, one demo app instance is provisioned.
+    pub async fn start(self) -> Result<MockMep, StartError> {
+        let parts = self.into_parts().await?;
+        let listener = server::bind(parts.listen).await.map_err(|e| match e {
+            server::ServeError::Bind { addr, source } => StartError::Bind { addr, source },
+            other => StartError::Store(other.to_string()),
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: parts.listen,
+            source,
+        })?;
+        let url = format!("http://{addr}");
+        parts.engine.set_public_url(&url);
+        if parts.default_transports {
+            parts
+                .engine
+                .set_transports(default_transports(&url))
+                .await
+                .map_err(|e| StartError::Store(e.to_string()))?;
+        }
+        let limits = HttpLimits::default();
+        let recorder = Recorder::new(parts.record_limit);
+        let mut options = Mp1Options::default();
+        options.require_tokens = parts.auth;
+        let router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
+            .merge(server::management_router(&parts.engine))
+            .merge(server::health_router())
+            .layer(axum::middleware::from_fn_with_state(
+                recorder.clone(),
+                recorder::record,
+            ));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server::serve(listener, router, limits, None, async {
+            let _ = stopped.await;
+        }));
+        Ok(MockMep {
+            url,
+            addr,
+            engine: parts.engine,
+            tokens: parts.tokens,
+            recorder,
+            events: parts.events,
+            faults: parts.faults,
+            manual_clock: parts.manual,
+            apps: Mutex::new(parts.provisioned),
+            stop: Some(stop),
         })
     }
 }
 
 struct Parts {
-    mep: InMemoryMep,
-    tokens: TokenAuthority,
+    engine: Engine,
+    tokens: TokenService,
     manual: Option<ManualClock>,
     provisioned: Vec<(String, Credentials)>,
-    /// Whether the transports are the default ones, to be pointed at the server's address once bound.
+    events: EventLog,
+    faults: Arc<NotificationFaults>,
     default_transports: bool,
+    auth: bool,
+    listen: SocketAddr,
+    record_limit: usize,
 }
 
 /// The transport EdgeGallery's MEP offers: REST over HTTP with MEP-auth tokens.
@@ -307,82 +320,13 @@ fn default_transports(base_url: &str) -> Vec<TransportInfo> {
     }]
 }
 
-#[derive(Clone)]
-struct TokenState {
-    verifier: Arc<Verifier>,
-    tokens: TokenAuthority,
-}
-
-fn build_router(
-    mep: &InMemoryMep,
-    tokens: &TokenAuthority,
-    recorder: &Recorder,
-    auth: bool,
-) -> Router {
-    let mp1: Router = mec_mp1::server::routes::<InMemoryMep, Arc<InMemoryMep>>()
-        .with_state(Arc::new(mep.clone()));
-    let mp1 = if auth {
-        require_bearer(mp1, Arc::new(tokens.clone()))
-    } else {
-        mp1
-    };
-    // Signatures are dated by the app's own clock, so they are checked against real time; token expiry follows
-    // the mock's clock.
-    let token_state = TokenState {
-        verifier: Arc::new(Verifier::with_keys(tokens.clone(), system_clock())),
-        tokens: tokens.clone(),
-    };
-    let mm5: Router = mec_mm5::server::routes::<InMemoryMep, Arc<InMemoryMep>>()
-        .with_state(Arc::new(mep.clone()));
-    Router::new()
-        .merge(mp1.clone())
-        .nest("/mep", mp1)
-        .merge(mm5)
-        .route(TOKEN_PATH, post(issue_token).with_state(token_state))
-        .route("/health", get(|| async { "ok" }))
-        .method_not_allowed_fallback(mec_core::server::method_not_allowed_fallback)
-        .fallback(mec_core::server::not_found_fallback)
-        .layer(DefaultBodyLimit::max(mec_mp1::server::DEFAULT_BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            recorder.clone(),
-            recorder::record,
-        ))
-}
-
-async fn issue_token(
-    State(s): State<TokenState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match s.verifier.verify(&method, &uri, &headers, &body) {
-        Ok(v) => match s.tokens.app_of(&v.access_key) {
-            Some(app) => Json(TokenResponse {
-                access_token: s.tokens.issue(&app),
-                token_type: "Bearer".to_owned(),
-                expires_in: s.tokens.lifetime().as_secs(),
-            })
-            .into_response(),
-            None => ApiError::unauthorized("Invalid access or signature.").into_response(),
-        },
-        Err(
-            e @ (VerifyError::MalformedAuthorization(_)
-            | VerifyError::UnsupportedAlgorithm(_)
-            | VerifyError::MalformedDate(_)
-            | VerifyError::MissingDate
-            | VerifyError::MissingSignedHeader(_)
-            | VerifyError::UnsignedRequiredHeader(_)),
-        ) => ApiError::bad_request(e.to_string()).into_response(),
-        Err(e) => ApiError::unauthorized(e.to_string()).into_response(),
-    }
-}
-
-/// An in-memory MEP serving Mp1 and MEP-auth on 127.0.0.1, for tests and local development.
+/// A MEP served on 127.0.0.1 for tests and local development: the production engine (`mec-mep`) on a memory
+/// store and a manual clock, with a recorder, expectations and faults.
 ///
 /// Behaviour is real: registrations persist for the life of the mock, discovery filters work, subscriptions get
-/// real HTTP callbacks, rules can be read and updated, confirmations change the app's state and tokens expire.
-/// Every request is recorded; expectations are checked when the mock is dropped (without panicking twice).
+/// real HTTP callbacks (retried on the mock's clock: [`advance`](Self::advance) it), rules can be read and
+/// updated, confirmations change the app's state, tokens expire. The last requests are recorded; expectations
+/// count requests answered 2xx and are checked when the mock is dropped (without panicking twice).
 ///
 /// ```no_run
 /// # async fn run() {
@@ -398,9 +342,11 @@ async fn issue_token(
 pub struct MockMep {
     url: String,
     addr: SocketAddr,
-    mep: InMemoryMep,
-    tokens: TokenAuthority,
+    engine: Engine,
+    tokens: TokenService,
     recorder: Recorder,
+    events: EventLog,
+    faults: Arc<NotificationFaults>,
     manual_clock: Option<ManualClock>,
     apps: Mutex<Vec<(String, Credentials)>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -465,107 +411,94 @@ impl MockMep {
     }
 
     /// Adds an app instance while the mock runs; returns its credentials.
-    pub fn add_app(&self, mut app: AppInstance) -> Credentials {
-        let creds = app.resolve_credentials();
-        self.tokens.provision(&app.app_instance_id, &creds);
-        {
-            let mut state = self.mep.lock();
-            state
-                .apps
-                .insert(app.app_instance_id.clone(), App::from_seed(&app));
-        }
-        for s in &app.services {
-            self.mep.seed_service(&app.app_instance_id, s.clone());
-        }
-        self.apps
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((app.app_instance_id, creds.clone()));
-        creds
+    pub async fn add_app(&self, app: AppInstance) -> Result<Credentials, ApiError> {
+        let mut seed = Seed {
+            apps: vec![app],
+            transports: None,
+        };
+        let provisioned = seed.apply(&self.engine).await?;
+        let mut apps = self.apps.lock().unwrap_or_else(PoisonError::into_inner);
+        apps.extend(provisioned.iter().cloned());
+        provisioned
+            .into_iter()
+            .next()
+            .map(|(_, c)| c)
+            .ok_or_else(|| ApiError::internal("the app was not provisioned"))
     }
 
-    /// The in-memory MEP behind the server, to use its trait implementations directly.
-    pub fn implementation(&self) -> &InMemoryMep {
-        &self.mep
+    /// The engine behind the server, to use its trait implementations and state directly.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     // ---- state ----
 
     /// The state of an app instance.
     pub fn app_state(&self, app_instance_id: &str) -> Option<AppState> {
-        self.mep.app_state(app_instance_id)
+        self.engine.app_state(app_instance_id)
     }
 
     /// Every registered service.
     pub fn services(&self) -> Vec<ServiceInfo> {
-        self.mep.services_snapshot()
+        self.engine.services()
     }
 
     /// An app instance's traffic rules as the MEP holds them.
     pub fn traffic_rules(&self, app_instance_id: &str) -> Vec<TrafficRule> {
-        self.mep
-            .lock()
-            .apps
-            .get(app_instance_id)
-            .map(|a| a.traffic_rules.values().cloned().collect())
-            .unwrap_or_default()
+        self.engine.traffic_rules(app_instance_id)
     }
 
     /// An app instance's DNS rules as the MEP holds them.
     pub fn dns_rules(&self, app_instance_id: &str) -> Vec<DnsRule> {
-        self.mep
-            .lock()
-            .apps
-            .get(app_instance_id)
-            .map(|a| a.dns_rules.values().cloned().collect())
-            .unwrap_or_default()
+        self.engine.dns_rules(app_instance_id)
     }
 
     /// Sets (adds or replaces) a traffic rule of an app instance, as the MEP manager would.
-    pub fn put_traffic_rule(
+    pub async fn put_traffic_rule(
         &self,
         app_instance_id: &str,
         rule: TrafficRule,
     ) -> Result<(), ApiError> {
-        let mut state = self.mep.lock();
-        let app = state.apps.get_mut(app_instance_id).ok_or_else(|| {
-            ApiError::not_found(format!("app instance {app_instance_id} not found"))
-        })?;
-        app.traffic_rules.insert(rule.traffic_rule_id.clone(), rule);
-        Ok(())
+        self.engine.set_traffic_rule(app_instance_id, rule).await
     }
 
     /// Sets (adds or replaces) a DNS rule of an app instance, as the MEP manager would.
-    pub fn put_dns_rule(&self, app_instance_id: &str, rule: DnsRule) -> Result<(), ApiError> {
-        let mut state = self.mep.lock();
-        let app = state.apps.get_mut(app_instance_id).ok_or_else(|| {
-            ApiError::not_found(format!("app instance {app_instance_id} not found"))
-        })?;
-        app.dns_rules.insert(rule.dns_rule_id.clone(), rule);
-        Ok(())
+    pub async fn put_dns_rule(&self, app_instance_id: &str, rule: DnsRule) -> Result<(), ApiError> {
+        self.engine.set_dns_rule(app_instance_id, rule).await
     }
 
-    /// What happened so far (service changes, confirmations, terminations, dropped notifications), in order.
+    /// What happened so far (service changes, confirmations, terminations, notifications), in order (the last
+    /// 10,000 events).
     pub fn events(&self) -> Vec<Event> {
-        self.mep.inner.events.snapshot()
+        self.events.snapshot()
+    }
+
+    /// Notification delivery counters.
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        self.engine.delivery_stats()
+    }
+
+    /// The last notifications and how they ended.
+    pub fn notifications(&self) -> Vec<DeliveryRecord> {
+        self.engine.recent_deliveries()
     }
 
     // ---- triggers ----
 
     /// Starts terminating an app instance, as the MEP manager does: the app's termination subscribers get an
     /// `AppTerminationNotification`; the termination completes when the app confirms it, or after
-    /// `maxGracefulTimeout` seconds of real time. Without subscribers it completes at once.
-    pub fn terminate(&self, app_instance_id: &str) -> Result<AppState, ApiError> {
-        self.mep.terminate(app_instance_id)
+    /// `maxGracefulTimeout` seconds of the mock's clock. Without subscribers it completes at once.
+    pub async fn terminate(&self, app_instance_id: &str) -> Result<AppState, ApiError> {
+        self.engine.terminate(app_instance_id).await
     }
 
     /// Changes a service's state, as the platform might, and notifies subscribers (`STATE_CHANGED`).
-    pub fn set_service_state(
+    pub async fn set_service_state(
         &self,
         ser_instance_id: &str,
         state: ServiceState,
     ) -> Result<(), ApiError> {
-        self.mep.set_service_state(ser_instance_id, state)
+        self.engine.set_service_state(ser_instance_id, state).await
     }
 
     /// Makes every token issued so far invalid; the next request with one gets 401.
@@ -585,16 +518,24 @@ impl MockMep {
         self.manual_clock.as_ref()
     }
 
-    /// Moves the mock's clock forward (tokens expire, heartbeats fall due). Does nothing on the system clock.
+    /// Moves the mock's clock forward: tokens expire, heartbeats fall due, retries and termination deadlines
+    /// come. The background sweep runs soon after; [`sweep`](Self::sweep) runs it now. Does nothing on the system
+    /// clock.
     pub fn advance(&self, by: Duration) {
         if let Some(c) = &self.manual_clock {
             c.advance(by);
         }
     }
 
+    /// Runs the MEP's background pass now: services whose heartbeats stopped are suspended (and subscribers
+    /// told), terminations past their deadline complete.
+    pub async fn sweep(&self) -> Result<(), ApiError> {
+        self.engine.sweep().await
+    }
+
     /// The mock's current time.
     pub fn now(&self) -> std::time::SystemTime {
-        self.mep.inner.clock.now()
+        self.engine.clock().now()
     }
 
     // ---- faults ----
@@ -609,26 +550,37 @@ impl MockMep {
         self.recorder.inject(matcher, fault, Some(times));
     }
 
-    /// Removes every injected route fault.
+    /// Removes every injected route and notification fault.
     pub fn clear_faults(&self) {
         self.recorder.clear_faults();
+        self.faults.clear();
     }
 
-    /// Drops (does not send) notifications while on.
+    /// Drops (does not send) notifications while on; each counts as dropped.
     pub fn drop_notifications(&self, on: bool) {
-        self.mep.inner.faults.set_drop_notifications(on);
+        self.faults.set_drop(on);
     }
 
-    /// Delays notifications by this much (zero to stop).
+    /// Delays notifications by this much of real time (zero to stop).
     pub fn delay_notifications(&self, by: Duration) {
-        self.mep.inner.faults.set_notification_delay(by);
+        self.faults.set_delay(by);
+    }
+
+    /// Fails the next `attempts` delivery attempts (they are retried as real failures are, on the mock's clock).
+    pub fn fail_notifications(&self, attempts: u32) {
+        self.faults.fail_next(attempts);
     }
 
     // ---- requests and expectations ----
 
-    /// The requests received so far, in order.
+    /// The last requests received (at most the record limit), in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.recorder.requests()
+    }
+
+    /// Requests received in all, including those no longer kept.
+    pub fn requests_received(&self) -> u64 {
+        self.recorder.received()
     }
 
     /// Forgets the requests received so far.
@@ -636,16 +588,29 @@ impl MockMep {
         self.recorder.clear();
     }
 
-    /// Expects `times` requests matching `matcher`; checked by [`verify`](Self::verify) and on drop.
+    /// Expects `times` requests matching `matcher` answered 2xx; checked by [`verify`](Self::verify) and on drop.
     pub fn expect(&self, name: impl Into<String>, matcher: RequestMatcher, times: Times) {
+        self.expect_answered(name, matcher, times, Answered::Successfully);
+    }
+
+    /// Expects `times` requests matching `matcher` with answers as `answered` says.
+    pub fn expect_answered(
+        &self,
+        name: impl Into<String>,
+        matcher: RequestMatcher,
+        times: Times,
+        answered: Answered,
+    ) {
         self.recorder.expect(Expectation {
             name: name.into(),
             matcher,
             times,
+            answered,
+            seen: 0,
         });
     }
 
-    /// Expects the app instance to register at least one service.
+    /// Expects the app instance to register at least one service (successfully).
     pub fn expect_registration(&self, app_instance_id: &str) {
         self.expect(
             format!("service registration by {app_instance_id}"),
@@ -657,7 +622,7 @@ impl MockMep {
         );
     }
 
-    /// Expects the app instance to confirm it is ready, once.
+    /// Expects the app instance to confirm it is ready, once (successfully).
     pub fn expect_confirm_ready(&self, app_instance_id: &str) {
         self.expect(
             format!("ready confirmation by {app_instance_id}"),
@@ -669,7 +634,7 @@ impl MockMep {
         );
     }
 
-    /// Expects the app instance to confirm its termination, once.
+    /// Expects the app instance to confirm its termination, once (successfully).
     pub fn expect_confirm_termination(&self, app_instance_id: &str) {
         self.expect(
             format!("termination confirmation by {app_instance_id}"),
@@ -701,6 +666,7 @@ impl Drop for MockMep {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.engine.shutdown();
         if let Err(e) = self.recorder.verify()
             && !std::thread::panicking()
         {

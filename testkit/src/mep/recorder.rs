@@ -6,6 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode};
 use mec_core::server::ApiError;
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -165,11 +166,46 @@ impl fmt::Display for Times {
     }
 }
 
+/// Which answers an expectation counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answered {
+    /// Any 2xx answer (the default: a request the mock refused did not do what was expected).
+    Successfully,
+    /// This status only.
+    With(StatusCode),
+    /// Any answer.
+    AnyStatus,
+}
+
+impl Answered {
+    fn accepts(self, status: u16) -> bool {
+        match self {
+            Self::Successfully => (200..300).contains(&status),
+            Self::With(s) => s.as_u16() == status,
+            Self::AnyStatus => true,
+        }
+    }
+}
+
+impl fmt::Display for Answered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Successfully => f.write_str("answered 2xx"),
+            Self::With(s) => write!(f, "answered {}", s.as_u16()),
+            Self::AnyStatus => f.write_str("answered with any status"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Expectation {
     pub(crate) name: String,
     pub(crate) matcher: RequestMatcher,
     pub(crate) times: Times,
+    pub(crate) answered: Answered,
+    /// Matching requests seen so far (counted as they come, so the bounded log can forget them).
+    pub(crate) seen: usize,
 }
 
 /// An unmet expectation, with what was received instead.
@@ -197,32 +233,83 @@ struct RouteFault {
     remaining: Option<usize>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
-    requests: Vec<RecordedRequest>,
+    requests: VecDeque<RecordedRequest>,
+    /// Requests received in all, the forgotten included.
+    received: u64,
+    limit: usize,
+    /// The largest body read before the request is served (a larger one is answered 413).
+    body_limit: usize,
     expectations: Vec<Expectation>,
     faults: Vec<RouteFault>,
 }
 
-/// The shared recorder: requests, expectations, route faults.
-#[derive(Clone, Debug, Default)]
+/// The shared recorder: the last requests (a bounded log), expectations, route faults.
+#[derive(Clone, Debug)]
 pub(crate) struct Recorder(Arc<Mutex<Inner>>);
 
+/// Requests kept by default.
+pub(crate) const DEFAULT_RECORD_LIMIT: usize = 1_000;
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new(DEFAULT_RECORD_LIMIT)
+    }
+}
+
 impl Recorder {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self(Arc::new(Mutex::new(Inner {
+            requests: VecDeque::new(),
+            received: 0,
+            limit: limit.max(1),
+            body_limit: mec_mp1::server::DEFAULT_BODY_LIMIT,
+            expectations: Vec::new(),
+            faults: Vec::new(),
+        })))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.clone()
+        self.lock().requests.iter().cloned().collect()
+    }
+
+    /// Requests received in all, including those the bounded log no longer holds.
+    pub(crate) fn received(&self) -> u64 {
+        self.lock().received
     }
 
     pub(crate) fn clear(&self) {
         self.lock().requests.clear();
     }
 
-    pub(crate) fn expect(&self, e: Expectation) {
-        self.lock().expectations.push(e);
+    /// Adds an expectation; the requests still in the log count towards it.
+    pub(crate) fn expect(&self, mut e: Expectation) {
+        let mut inner = self.lock();
+        e.seen = inner
+            .requests
+            .iter()
+            .filter(|r| e.matcher.matches(r) && e.answered.accepts(r.status))
+            .count();
+        inner.expectations.push(e);
+    }
+
+    fn push(&self, r: RecordedRequest) {
+        let mut inner = self.lock();
+        inner.received += 1;
+        for e in &mut inner.expectations {
+            if e.matcher.matches(&r) && e.answered.accepts(r.status) {
+                e.seen += 1;
+            }
+        }
+        while inner.requests.len() >= inner.limit {
+            inner.requests.pop_front();
+        }
+        inner.requests.push_back(r);
     }
 
     pub(crate) fn inject(&self, matcher: RequestMatcher, fault: Fault, times: Option<usize>) {
@@ -242,15 +329,10 @@ impl Recorder {
         let inner = self.lock();
         let mut failures = Vec::new();
         for e in &inner.expectations {
-            let n = inner
-                .requests
-                .iter()
-                .filter(|r| e.matcher.matches(r))
-                .count();
-            if !e.times.accepts(n) {
+            if !e.times.accepts(e.seen) {
                 failures.push(format!(
-                    "- {}: expected {} request(s) of {}, received {n}",
-                    e.name, e.times, e.matcher
+                    "- {}: expected {} request(s) of {}, {}, received {}",
+                    e.name, e.times, e.matcher, e.answered, e.seen
                 ));
             }
         }
@@ -265,9 +347,15 @@ impl Recorder {
         if inner.requests.is_empty() {
             report.push_str("The mock received no request.");
         } else {
+            let forgotten = inner.received - inner.requests.len() as u64;
             report.push_str(&format!(
-                "The mock received {} request(s):\n",
-                inner.requests.len()
+                "The mock received {} request(s){}:\n",
+                inner.received,
+                if forgotten > 0 {
+                    format!(" (the first {forgotten} no longer kept)")
+                } else {
+                    String::new()
+                }
             ));
             for r in &inner.requests {
                 report.push_str(&format!("  {r}\n"));
@@ -293,10 +381,12 @@ impl Recorder {
     }
 }
 
-/// The largest body the recorder keeps as JSON.
-const RECORD_LIMIT: usize = 1 << 20;
+/// The largest body the recorder keeps (as JSON); larger ones are recorded without their body.
+const KEPT_BODY: usize = 16 * 1024;
 
-/// Records each request and its answer, and applies route faults first.
+/// Records each request and its answer, and applies route faults first. Bodies are read up to `body_limit` (a
+/// larger one is answered 413 without being kept); a body is kept only when small and when the request was
+/// authenticated (a 401 or 403 answer keeps none).
 pub(crate) async fn record(
     State(recorder): State<Recorder>,
     request: Request,
@@ -306,13 +396,8 @@ pub(crate) async fn record(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
-    let app = app_in_path(&path).or_else(|| {
-        request
-            .extensions()
-            .get::<mec_mp1::server::Caller>()
-            .map(|c| c.app_instance_id.clone())
-    });
-    // Uploads (multipart, or larger than the recorder keeps) pass through unread.
+    let app = app_in_path(&path);
+    // Uploads (multipart, or declared larger than a kept body) pass through unread, unrecorded.
     let passthrough = request
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -323,28 +408,35 @@ pub(crate) async fn record(
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok())
-            .is_some_and(|n| n > RECORD_LIMIT);
+            .is_some_and(|n| n > KEPT_BODY);
     let (parts, body) = request.into_parts();
-    let (body, json) = if passthrough {
+    let body_limit = recorder.lock().body_limit;
+    let (body, kept) = if passthrough {
         (body, None)
     } else {
-        let Ok(bytes) = to_bytes(body, RECORD_LIMIT * 4).await else {
-            let response =
-                ApiError::payload_too_large("the request body is too large").into_response();
-            recorder.lock().requests.push(RecordedRequest {
-                method,
-                path,
-                query,
-                app_instance_id: app,
-                body: None,
-                status: response.status().as_u16(),
-            });
-            return response;
-        };
-        let json = (bytes.len() <= RECORD_LIMIT)
-            .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .flatten();
-        (Body::from(bytes), json)
+        match to_bytes(body, body_limit).await {
+            Ok(bytes) => {
+                let kept = (bytes.len() <= KEPT_BODY)
+                    .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                    .flatten();
+                (Body::from(bytes), kept)
+            }
+            Err(_) => {
+                let response = ApiError::payload_too_large(
+                    "the request body is larger than the server accepts",
+                )
+                .into_response();
+                recorder.push(RecordedRequest {
+                    method,
+                    path,
+                    query,
+                    app_instance_id: app,
+                    body: None,
+                    status: response.status().as_u16(),
+                });
+                return response;
+            }
+        }
     };
     let mut response = None;
     for fault in recorder.faults_for(&method, &path, app.as_deref()) {
@@ -363,16 +455,17 @@ pub(crate) async fn record(
         Some(r) => r,
         None => next.run(Request::from_parts(parts, body)).await,
     };
+    let status = response.status().as_u16();
     let recorded = RecordedRequest {
         method,
         path,
         query,
         app_instance_id: app,
-        body: json,
-        status: response.status().as_u16(),
+        body: kept.filter(|_| status != 401 && status != 403),
+        status,
     };
     tracing::info!("{recorded} in {} ms", started.elapsed().as_millis());
-    recorder.lock().requests.push(recorded);
+    recorder.push(recorded);
     response
 }
 
@@ -403,8 +496,10 @@ mod tests {
                 .path_ends_with("/confirm_ready")
                 .app_instance("a"),
             times: Times::Exactly(1),
+            answered: Answered::Successfully,
+            seen: 0,
         });
-        r.lock().requests.push(RecordedRequest {
+        r.push(RecordedRequest {
             method: Method::GET,
             path: "/mec_service_mgmt/v1/services".into(),
             query: Some("ser_name=x".into()),
@@ -413,12 +508,44 @@ mod tests {
             status: 200,
         });
         let e = r.verify().unwrap_err();
-        assert!(e.report.contains("confirm ready: expected exactly 1 request(s) of POST on a path ending with \"/confirm_ready\" for app instance a, received 0"), "{e}");
+        assert!(e.report.contains("confirm ready: expected exactly 1 request(s) of POST on a path ending with \"/confirm_ready\" for app instance a, answered 2xx, received 0"), "{e}");
         assert!(
             e.report
                 .contains("GET /mec_service_mgmt/v1/services?ser_name=x -> 200"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn expectations_count_answers_they_accept_and_outlive_the_bounded_log() {
+        let r = Recorder::new(2);
+        r.expect(Expectation {
+            name: "ready".into(),
+            matcher: RequestMatcher::any().path_ends_with("/confirm_ready"),
+            times: Times::Exactly(2),
+            answered: Answered::Successfully,
+            seen: 0,
+        });
+        let req = |status| RecordedRequest {
+            method: Method::POST,
+            path: "/x/confirm_ready".into(),
+            query: None,
+            app_instance_id: None,
+            body: None,
+            status,
+        };
+        r.push(req(503));
+        assert!(r.verify().is_err(), "a refused confirmation is not one");
+        for _ in 0..2 {
+            r.push(req(204));
+        }
+        r.push(RecordedRequest {
+            path: "/other".into(),
+            ..req(200)
+        });
+        assert_eq!(r.requests().len(), 2, "the log keeps the last two");
+        assert_eq!(r.received(), 4);
+        r.verify().unwrap();
     }
 
     #[test]

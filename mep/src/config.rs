@@ -1,0 +1,283 @@
+//! The `mep` server's configuration file (YAML), and running a MEP from it.
+//!
+//! ```yaml
+//! # Where state lives: `memory` (lost at exit) or `file` (an embedded database that survives restarts).
+//! store:
+//!   file: /var/lib/mep/mep.redb
+//! # Mp1 and MEP-auth, for apps.
+//! mp1:
+//!   listen: 0.0.0.0:8443
+//!   tls: { cert: /etc/mep/tls.crt, key: /etc/mep/tls.key }
+//! # Mm5 and the status endpoint, for the MEP manager: never on the Mp1 port.
+//! mm5:
+//!   listen: 127.0.0.1:8081
+//! # The address apps reach the MEP at, for absolute links in notifications.
+//! public_url: https://mep.example:8443
+//! # App instances with their AK/SK, rules and services (a seed file, JSON or YAML).
+//! seed: /etc/mep/apps.yaml
+//! http:
+//!   header_read_timeout_secs: 10
+//!   request_timeout_secs: 30
+//!   max_connections: 512
+//!   body_limit_bytes: 262144
+//!   title_case_headers: true
+//! engine:
+//!   default_liveness_interval_secs: 60
+//!   max_graceful_timeout_secs: 10
+//!   max_subscriptions_per_app: 50
+//!   max_services_per_app: 500
+//! tokens:
+//!   lifetime_secs: 3600
+//! ```
+
+use crate::server::{HttpLimits, TlsFiles};
+use crate::{EngineConfig, Seed};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the engine keeps its state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum StoreConfig {
+    /// In memory: lost when the process ends.
+    #[default]
+    Memory,
+    /// In an embedded database file (redb), which survives restarts and crashes.
+    File(PathBuf),
+}
+
+/// One listener.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// TLS, when given.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+}
+
+/// The HTTP limits, as written in the file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct HttpConfig {
+    pub header_read_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    pub max_connections: usize,
+    pub body_limit_bytes: usize,
+    pub title_case_headers: bool,
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let d = HttpLimits::default();
+        Self {
+            header_read_timeout_secs: d.header_read_timeout.as_secs(),
+            request_timeout_secs: d.request_timeout.as_secs(),
+            max_connections: d.max_connections,
+            body_limit_bytes: d.body_limit,
+            title_case_headers: d.title_case_headers,
+            shutdown_grace_secs: d.shutdown_grace.as_secs(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// As the server takes them.
+    pub fn limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            body_limit: self.body_limit_bytes,
+            title_case_headers: self.title_case_headers,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+}
+
+/// The engine's settings, as written in the file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct EngineSettings {
+    pub default_liveness_interval_secs: u32,
+    pub max_graceful_timeout_secs: u32,
+    pub max_subscriptions_per_app: usize,
+    pub max_services_per_app: usize,
+    pub max_pending_events: usize,
+    pub delivery_timeout_secs: u64,
+    pub delivery_max_attempts: u32,
+    pub delivery_per_app_concurrency: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        let d = EngineConfig::default();
+        Self {
+            default_liveness_interval_secs: d.default_liveness_interval,
+            max_graceful_timeout_secs: d.max_graceful_timeout,
+            max_subscriptions_per_app: d.max_subscriptions_per_app,
+            max_services_per_app: d.max_services_per_app,
+            max_pending_events: d.max_pending_events,
+            delivery_timeout_secs: d.delivery.timeout.as_secs(),
+            delivery_max_attempts: d.delivery.max_attempts,
+            delivery_per_app_concurrency: d.delivery.per_app_concurrency,
+        }
+    }
+}
+
+impl EngineSettings {
+    /// As the engine takes them.
+    pub fn engine_config(&self) -> EngineConfig {
+        let defaults = EngineConfig::default();
+        EngineConfig {
+            default_liveness_interval: self.default_liveness_interval_secs.max(1),
+            max_graceful_timeout: self.max_graceful_timeout_secs,
+            max_subscriptions_per_app: self.max_subscriptions_per_app,
+            max_services_per_app: self.max_services_per_app,
+            max_pending_events: self.max_pending_events.max(1),
+            delivery: crate::engine::DeliveryConfig {
+                timeout: Duration::from_secs(self.delivery_timeout_secs.max(1)),
+                max_attempts: self.delivery_max_attempts.max(1),
+                per_app_concurrency: self.delivery_per_app_concurrency.max(1),
+                ..defaults.delivery.clone()
+            },
+            ..defaults
+        }
+    }
+}
+
+/// Token settings.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// How long issued tokens stay valid, in seconds (default 3600, EdgeGallery's).
+    pub lifetime_secs: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            lifetime_secs: 3600,
+        }
+    }
+}
+
+/// The whole file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MepConfig {
+    /// Where state lives.
+    pub store: StoreConfig,
+    /// The Mp1 listener (default 127.0.0.1:8080, plain HTTP).
+    pub mp1: ListenerConfig,
+    /// The Mm5 (management) listener (default 127.0.0.1:8081); `null` turns Mm5 off.
+    pub mm5: Option<ListenerConfig>,
+    /// The address apps reach the MEP at, for absolute links (default: the Mp1 listener's).
+    pub public_url: Option<String>,
+    /// A seed file applied at every start (idempotent).
+    pub seed: Option<PathBuf>,
+    /// Require tokens on Mp1 (default true).
+    pub require_tokens: bool,
+    /// HTTP limits.
+    pub http: HttpConfig,
+    /// Engine settings.
+    pub engine: EngineSettings,
+    /// Token settings.
+    pub tokens: TokenSettings,
+}
+
+impl Default for MepConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreConfig::Memory,
+            mp1: ListenerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                tls: None,
+            },
+            mm5: Some(ListenerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+                tls: None,
+            }),
+            public_url: None,
+            seed: None,
+            require_tokens: true,
+            http: HttpConfig::default(),
+            engine: EngineSettings::default(),
+            tokens: TokenSettings::default(),
+        }
+    }
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a valid configuration.
+    #[error("{path} is not a valid mep configuration: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The listeners clash.
+    #[error(
+        "Mp1 and Mm5 are configured on one address ({0}): Mm5 must not be reachable on the Mp1 port"
+    )]
+    SharedPort(SocketAddr),
+    /// The seed file is not valid.
+    #[error(transparent)]
+    Seed(#[from] crate::SeedError),
+}
+
+impl MepConfig {
+    /// Reads and checks a configuration file (its seed file too).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Self = serde_saphyr::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks what the types do not: Mm5 on its own port, the seed readable and valid.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(mm5) = &self.mm5
+            && mm5.listen == self.mp1.listen
+        {
+            return Err(ConfigError::SharedPort(mm5.listen));
+        }
+        self.load_seed().map(drop)
+    }
+
+    /// The seed, if one is configured.
+    pub fn load_seed(&self) -> Result<Option<Seed>, ConfigError> {
+        self.seed
+            .as_ref()
+            .map(Seed::from_file)
+            .transpose()
+            .map_err(ConfigError::from)
+    }
+}

@@ -1,0 +1,889 @@
+//! The MEP engine: the behaviour of a MEC platform over a [`Store`].
+//!
+//! [`Engine`] implements Mp1 ([`ServiceManagement`](mec_mp1::server::ServiceManagement),
+//! [`AppSupport`](mec_mp1::server::AppSupport)) and Mm5 ([`Mm5`](mec_mm5::server::Mm5)). Its state lives in the
+//! store; every write is one conditional commit (so `If-Match` and every read-modify-write are atomic, also across
+//! replicas), and the engine keeps a decoded cache for reads, kept current by its own commits and the store's
+//! watch. Background work runs on the injected clock: the liveness sweep, termination deadlines, and notification
+//! delivery with retries ([`delivery`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use mec_mep::{Engine, EngineConfig, store::MemoryStore};
+//!
+//! let engine = Engine::open(MemoryStore::new(), mec_core::system_clock(), EngineConfig::default()).await?;
+//! let app: axum::Router = mec_mp1::server::router(engine.clone());
+//! # let _ = app; Ok(()) }
+//! ```
+
+mod app_support;
+mod cache;
+pub mod delivery;
+mod mm5;
+pub(crate) mod records;
+mod service_mgmt;
+mod sweep;
+
+pub use delivery::{
+    DeliveryConfig, DeliveryInterceptor, DeliveryOutcome, DeliveryRecord, DeliveryStats,
+    Interception,
+};
+pub use records::{AppRecord, AppState, CredentialRecord, SubscriptionBody, SubscriptionRecord};
+
+use crate::store::{Entry, Op, Revision, Store, StoreError, Txn, WatchEvent};
+use cache::Cache;
+use mec_core::server::ApiError;
+use mec_core::signature::Credentials;
+use mec_core::{SharedClock, TimeStamp};
+use mec_mp1::model::{ChangeType, DnsRule, ServiceInfo, TrafficRule, TransportInfo};
+use records::*;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::time::{Duration, SystemTime};
+
+/// How an [`Engine`] behaves. Start from [`EngineConfig::default`] and change what you need.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EngineConfig {
+    /// The prefix of every key the engine writes (default `mep/`), so several MEPs can share one store.
+    pub prefix: String,
+    /// The heartbeat interval given to a service that asks for 0 ("let the MEP choose"), in seconds (default 60).
+    pub default_liveness_interval: u32,
+    /// Seconds an app has to confirm its termination (`maxGracefulTimeout`; default 10).
+    pub max_graceful_timeout: u32,
+    /// Subscriptions of each kind one app instance may hold (default 50, EdgeGallery's limit).
+    pub max_subscriptions_per_app: usize,
+    /// Services one app instance may register (default 500).
+    pub max_services_per_app: usize,
+    /// How often the background sweep runs (liveness, termination deadlines, clean-up), on the engine's clock
+    /// (default 1 s).
+    pub sweep_interval: Duration,
+    /// Undelivered notifications kept at most; past it the oldest are dropped and counted (default 100,000).
+    pub max_pending_events: usize,
+    /// Mm5 tasks kept; the oldest are forgotten past it (default 1,000).
+    pub max_tasks: usize,
+    /// API-gateway call records (`kong_log`) kept in memory (default 10,000).
+    pub max_api_call_records: usize,
+    /// How notifications are delivered.
+    pub delivery: DeliveryConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "mep/".to_owned(),
+            default_liveness_interval: 60,
+            max_graceful_timeout: 10,
+            max_subscriptions_per_app: 50,
+            max_services_per_app: 500,
+            sweep_interval: Duration::from_secs(1),
+            max_pending_events: 100_000,
+            max_tasks: 1_000,
+            max_api_call_records: 10_000,
+            delivery: DeliveryConfig::default(),
+        }
+    }
+}
+
+/// Something that happened inside the MEP, in order, for observers (tests, dashboards, audit logs).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A service was added, removed or changed.
+    ServiceChanged {
+        /// Its owner.
+        app_instance_id: String,
+        /// The service.
+        ser_instance_id: String,
+        /// What happened.
+        change_type: ChangeType,
+    },
+    /// An app confirmed it is ready.
+    Ready {
+        /// The app instance.
+        app_instance_id: String,
+    },
+    /// A termination started: the app's termination subscribers are being told.
+    TerminationStarted {
+        /// The app instance.
+        app_instance_id: String,
+    },
+    /// An app instance was terminated.
+    Terminated {
+        /// The app instance.
+        app_instance_id: String,
+    },
+    /// A traffic rule was changed over Mp1.
+    TrafficRuleUpdated {
+        /// The app instance.
+        app_instance_id: String,
+        /// The rule.
+        traffic_rule_id: String,
+    },
+    /// A DNS rule was changed over Mp1.
+    DnsRuleUpdated {
+        /// The app instance.
+        app_instance_id: String,
+        /// The rule.
+        dns_rule_id: String,
+    },
+    /// An app's configuration was set or removed over Mm5.
+    Configured {
+        /// The app instance.
+        app_instance_id: String,
+    },
+    /// A notification was delivered, given up on, or dropped by an interceptor.
+    Notification(DeliveryRecord),
+}
+
+/// Receives the engine's [`Event`]s as they happen (synchronously: keep it quick).
+pub trait Observer: Send + Sync + 'static {
+    /// Called after the change is committed.
+    fn on_event(&self, event: &Event);
+}
+
+/// Why an engine could not open.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The store could not be read.
+    #[error("cannot read the store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The MEP engine. Cheap to clone; clones share everything. Needs a tokio runtime.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    store: Arc<dyn Store>,
+    clock: SharedClock,
+    config: EngineConfig,
+    cache: RwLock<Cache>,
+    observer: RwLock<Option<Arc<dyn Observer>>>,
+    deliveries: delivery::Deliveries,
+    /// The MEP's external base URL (`https://mep.example:8443`), for absolute links in notifications.
+    public_url: RwLock<String>,
+    api_calls: Mutex<std::collections::VecDeque<serde_json::Value>>,
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for task in self
+            .background
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            task.abort();
+        }
+        self.deliveries.stop();
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.inner.store)
+            .field("prefix", &self.inner.config.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mp1's 503 for a store that cannot be reached: never a stale or partial write.
+fn unavailable(e: &StoreError) -> ApiError {
+    ApiError::new(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        format!("the MEP's store is unavailable, try again: {e}"),
+    )
+}
+
+pub(crate) fn not_found(what: &str, id: &str) -> ApiError {
+    ApiError::not_found(format!("{what} {id} not found"))
+}
+
+/// A service instance id as EdgeGallery makes them: 32 lowercase hex digits.
+pub(crate) fn new_service_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn json(value: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(ApiError::internal)
+}
+
+/// How many times a conflicting write is retried before the caller gets 503.
+const MAX_RETRIES: usize = 32;
+
+impl Engine {
+    /// Opens an engine over `store`: reads its state, then follows the store's writes and starts the background
+    /// work (sweep, deliveries) on `clock`.
+    pub async fn open(
+        store: impl Store,
+        clock: SharedClock,
+        config: EngineConfig,
+    ) -> Result<Self, OpenError> {
+        Self::open_shared(Arc::new(store), clock, config).await
+    }
+
+    /// As [`open`](Self::open), over a store already shared.
+    pub async fn open_shared(
+        store: Arc<dyn Store>,
+        clock: SharedClock,
+        config: EngineConfig,
+    ) -> Result<Self, OpenError> {
+        // Watch first, then read: nothing written in between is missed (the cache ignores what it has already).
+        let mut watch = store.watch(&config.prefix).await?;
+        let deliveries = delivery::Deliveries::new(config.delivery.clone());
+        let engine = Self {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                cache: RwLock::new(Cache::default()),
+                observer: RwLock::new(None),
+                deliveries,
+                public_url: RwLock::new(String::new()),
+                api_calls: Mutex::new(std::collections::VecDeque::new()),
+                background: Mutex::new(Vec::new()),
+                config,
+            }),
+        };
+        engine.reload().await?;
+        let weak = Arc::downgrade(&engine.inner);
+        let follower = tokio::spawn(async move {
+            while let Some(event) = watch.next().await {
+                let Some(inner) = weak.upgrade() else { return };
+                let engine = Engine { inner };
+                if event == WatchEvent::Resync {
+                    if let Err(e) = engine.reload().await {
+                        tracing::error!(error = %e, "cannot reload the store after missing its changes");
+                    }
+                    continue;
+                }
+                engine.apply_watched(&event);
+            }
+        });
+        let sweeper = sweep::spawn(Arc::downgrade(&engine.inner));
+        engine.background().extend([follower, sweeper]);
+        engine.inner.deliveries.start(&engine);
+        Ok(engine)
+    }
+
+    fn background(&self) -> std::sync::MutexGuard<'_, Vec<tokio::task::JoinHandle<()>>> {
+        self.inner
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stops the background work (sweeps, deliveries) now; the engine still answers calls. Also done when the
+    /// last clone is dropped.
+    pub fn shutdown(&self) {
+        for task in self.background().drain(..) {
+            task.abort();
+        }
+        self.inner.deliveries.stop();
+    }
+
+    pub(crate) fn from_weak(weak: &Weak<Inner>) -> Option<Self> {
+        weak.upgrade().map(|inner| Self { inner })
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// Reads the whole state from the store again.
+    async fn reload(&self) -> Result<(), StoreError> {
+        let (entries, _) = self.inner.store.list(&self.inner.config.prefix).await?;
+        let mut fresh = Cache::default();
+        for e in &entries {
+            if let Some(key) = e.key.strip_prefix(&self.inner.config.prefix) {
+                fresh.put(key, e);
+            }
+        }
+        *self
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = fresh;
+        self.inner.deliveries.changed(self);
+        Ok(())
+    }
+
+    fn apply_watched(&self, event: &WatchEvent) {
+        self.cache_mut().apply(event, &self.inner.config.prefix);
+        self.inner.deliveries.changed(self);
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The store the engine runs on.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub(crate) fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Cache> {
+        self.inner
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, Cache> {
+        self.inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets who is told of events.
+    pub fn set_observer(&self, observer: Arc<dyn Observer>) {
+        *self
+            .inner
+            .observer
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(observer);
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        let observer = self
+            .inner
+            .observer
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(o) = observer {
+            o.on_event(&event);
+        }
+    }
+
+    /// Sets the MEP's external base URL (`https://mep.example:8443`), used to make the links in notifications
+    /// absolute.
+    pub fn set_public_url(&self, url: impl Into<String>) {
+        *self
+            .inner
+            .public_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = url.into().trim_end_matches('/').to_owned();
+    }
+
+    pub(crate) fn public_url(&self) -> String {
+        self.inner
+            .public_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The full store key of a key relative to the prefix.
+    pub(crate) fn key(&self, relative: &str) -> String {
+        format!("{}{relative}", self.inner.config.prefix)
+    }
+
+    /// Commits a transaction and applies it to the cache.
+    pub(crate) async fn commit(&self, txn: Txn) -> Result<Revision, StoreError> {
+        let ops = txn.ops().to_vec();
+        let revision = self.inner.store.commit(txn).await?;
+        {
+            let prefix = &self.inner.config.prefix;
+            let mut cache = self.cache_mut();
+            for op in &ops {
+                match op {
+                    Op::Put { key, value, .. } => {
+                        if let Some(rel) = key.strip_prefix(prefix.as_str()) {
+                            cache.put(
+                                rel,
+                                &Entry {
+                                    key: key.clone(),
+                                    value: value.clone(),
+                                    revision,
+                                },
+                            );
+                        }
+                    }
+                    Op::Delete(key) => {
+                        if let Some(rel) = key.strip_prefix(prefix.as_str()) {
+                            cache.delete(rel, revision);
+                        }
+                    }
+                }
+            }
+        }
+        self.inner.deliveries.changed(self);
+        Ok(revision)
+    }
+
+    /// Reads one key again from the store (after a conflict), so the next attempt sees the current value.
+    async fn refresh(&self, key: &str) -> Result<(), StoreError> {
+        let Some(rel) = key.strip_prefix(&self.inner.config.prefix) else {
+            return Ok(());
+        };
+        match self.inner.store.get(key).await? {
+            Some(entry) => self.cache_mut().put(rel, &entry),
+            None => {
+                let (_, revision) = self.inner.store.list(key).await?;
+                self.cache_mut().delete(rel, revision);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a read-modify-write: `step` reads the cache and returns the transaction to commit (conditional on what
+    /// it read) and the result. A conflict re-reads the key and runs `step` again.
+    pub(crate) async fn transact<T>(
+        &self,
+        mut step: impl FnMut(&Cache, SystemTime) -> Result<(Txn, T), ApiError>,
+    ) -> Result<T, ApiError> {
+        for _ in 0..MAX_RETRIES {
+            let (txn, value) = {
+                let cache = self.read();
+                step(&cache, self.now())?
+            };
+            if txn.is_empty() {
+                return Ok(value);
+            }
+            match self.commit(txn).await {
+                Ok(_) => return Ok(value),
+                Err(StoreError::Conflict { key }) => {
+                    self.refresh(&key).await.map_err(|e| unavailable(&e))?;
+                }
+                Err(e) => return Err(unavailable(&e)),
+            }
+        }
+        Err(ApiError::new(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "the resource is being changed by many requests at once; try again",
+        ))
+    }
+
+    /// Adds events to a transaction: the event sequence is bumped conditionally, so events are numbered without
+    /// gaps or duplicates even across replicas.
+    pub(crate) fn with_events(
+        &self,
+        cache: &Cache,
+        txn: Txn,
+        events: Vec<EventRecord>,
+    ) -> Result<Txn, ApiError> {
+        if events.is_empty() {
+            return Ok(txn);
+        }
+        let mut seq = cache.last_event();
+        let mut txn = txn.when_unchanged(
+            self.key(EVENT_SEQ),
+            cache.event_seq.as_ref().map(|v| v.revision),
+        );
+        for event in &events {
+            seq += 1;
+            txn = txn.put(self.key(&event_key(seq)), json(event)?);
+        }
+        Ok(txn.put(self.key(EVENT_SEQ), json(&seq)?))
+    }
+
+    /// The availability events of service changes, when anyone could be told of them.
+    pub(crate) fn service_events(
+        cache: &Cache,
+        changes: impl IntoIterator<Item = (String, ServiceInfo, ChangeType)>,
+    ) -> Vec<EventRecord> {
+        let anyone = cache
+            .subscriptions
+            .values()
+            .any(|s| matches!(s.value.body, SubscriptionBody::Availability(_)));
+        if !anyone {
+            return Vec::new();
+        }
+        changes
+            .into_iter()
+            .map(|(owner, info, change)| EventRecord::ServiceChanged {
+                owner,
+                info: Box::new(info),
+                change,
+            })
+            .collect()
+    }
+
+    pub(crate) fn emit_service_changes(&self, changes: &[(String, ServiceInfo, ChangeType)]) {
+        for (owner, info, change) in changes {
+            self.emit(Event::ServiceChanged {
+                app_instance_id: owner.clone(),
+                ser_instance_id: info.ser_instance_id.clone().unwrap_or_default(),
+                change_type: change.clone(),
+            });
+        }
+    }
+
+    /// The app record if the app may use Mp1: 404 if unknown, 403 if its configuration forbids Mp1, 409 once
+    /// terminated.
+    pub(crate) fn usable_app<'a>(
+        cache: &'a Cache,
+        id: &str,
+    ) -> Result<&'a cache::Versioned<AppRecord>, ApiError> {
+        let app = cache.app(id).ok_or_else(|| not_found("app instance", id))?;
+        if app.value.state == AppState::Terminated {
+            return Err(ApiError::conflict(format!(
+                "app instance {id} is terminated"
+            )));
+        }
+        if !app.value.mp1_allowed {
+            return Err(ApiError::forbidden(format!(
+                "app instance {id} is not configured to use Mp1 (appSupportMp1 is false)"
+            )));
+        }
+        Ok(app)
+    }
+
+    // ---- what tests, dashboards and operators read ----
+
+    /// The state of an app instance.
+    pub fn app_state(&self, app_instance_id: &str) -> Option<AppState> {
+        self.read().app(app_instance_id).map(|a| a.value.state)
+    }
+
+    /// Every app instance, by id.
+    pub fn apps(&self) -> Vec<(String, AppRecord)> {
+        let cache = self.read();
+        let mut apps: Vec<_> = cache
+            .apps
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        apps.sort_by(|a, b| a.0.cmp(&b.0));
+        apps
+    }
+
+    /// Every registered service.
+    pub fn services(&self) -> Vec<ServiceInfo> {
+        self.read()
+            .services
+            .values()
+            .map(|s| s.value.info.clone())
+            .collect()
+    }
+
+    /// When a service last sent a heartbeat (or registered).
+    pub fn last_heartbeat(&self, ser_instance_id: &str) -> Option<SystemTime> {
+        self.read()
+            .services
+            .get(ser_instance_id)
+            .map(|s| s.value.last_heartbeat.to_system_time())
+    }
+
+    /// An app instance's traffic rules.
+    pub fn traffic_rules(&self, app_instance_id: &str) -> Vec<TrafficRule> {
+        self.read()
+            .traffic_rules
+            .get(app_instance_id)
+            .map(|r| r.values().map(|v| v.value.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// An app instance's DNS rules.
+    pub fn dns_rules(&self, app_instance_id: &str) -> Vec<DnsRule> {
+        self.read()
+            .dns_rules
+            .get(app_instance_id)
+            .map(|r| r.values().map(|v| v.value.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every ACTIVE DNS rule of every app instance that is not terminated, with its owner.
+    pub fn active_dns_rules(&self) -> Vec<(String, DnsRule)> {
+        let cache = self.read();
+        cache
+            .dns_rules
+            .iter()
+            .filter(|(app, _)| {
+                cache
+                    .app(app)
+                    .is_some_and(|a| a.value.state != AppState::Terminated)
+            })
+            .flat_map(|(app, rules)| {
+                rules
+                    .values()
+                    .filter(|r| r.value.state == mec_mp1::model::RuleState::Active)
+                    .map(|r| (app.clone(), r.value.clone()))
+            })
+            .collect()
+    }
+
+    /// The transports offered.
+    pub fn transports(&self) -> Vec<TransportInfo> {
+        self.read()
+            .transports
+            .values()
+            .map(|t| t.value.clone())
+            .collect()
+    }
+
+    /// The subscriptions of an app instance (availability and termination), by id.
+    pub fn subscriptions(&self, app_instance_id: &str) -> Vec<(String, SubscriptionRecord)> {
+        let cache = self.read();
+        let mut subs: Vec<_> = cache
+            .subscriptions
+            .iter()
+            .filter(|(_, s)| s.value.app_instance_id == app_instance_id)
+            .map(|(id, s)| (id.clone(), (*s.value).clone()))
+            .collect();
+        subs.sort_by(|a, b| a.0.cmp(&b.0));
+        subs
+    }
+
+    /// Records in the store that could not be decoded (key and reason): they are ignored, and listed here.
+    pub fn undecodable_records(&self) -> Vec<(String, String)> {
+        self.read().undecodable.clone()
+    }
+
+    /// Notification delivery counters.
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        self.inner.deliveries.stats(self)
+    }
+
+    /// The last notifications delivered or given up on, newest last.
+    pub fn recent_deliveries(&self) -> Vec<DeliveryRecord> {
+        self.inner.deliveries.recent()
+    }
+
+    /// Puts an interceptor in front of every notification delivery (fault injection in tests).
+    pub fn set_delivery_interceptor(&self, interceptor: Option<Arc<dyn DeliveryInterceptor>>) {
+        self.inner.deliveries.set_interceptor(interceptor);
+    }
+
+    /// The app instance an access key belongs to, and its secret key.
+    pub fn credential(&self, access_key: &str) -> Option<CredentialRecord> {
+        self.read()
+            .credentials
+            .get(access_key)
+            .map(|c| c.value.clone())
+    }
+
+    // ---- what the platform does on its own ----
+
+    /// Provisions an app instance (created if unknown) with these credentials, as MEP-auth's configuration
+    /// (EdgeGallery's `PUT /mep/appMng/v1/applications/{id}/confs`) or a seed does. Other keys of the app stay.
+    pub async fn provision_app(
+        &self,
+        app_instance_id: &str,
+        credentials: Option<&Credentials>,
+        mp1_allowed: bool,
+    ) -> Result<(), ApiError> {
+        self.transact(|cache, _| {
+            let app_key = self.key(&format!("{APPS}{app_instance_id}"));
+            let current = cache.app(app_instance_id);
+            let mut record = current.map(|a| a.value.clone()).unwrap_or_default();
+            if record.state == AppState::Terminated {
+                record = AppRecord::new();
+            }
+            record.mp1_allowed = mp1_allowed;
+            let mut txn = Txn::new()
+                .when_unchanged(app_key.clone(), current.map(|a| a.revision))
+                .put(app_key, json(&record)?);
+            if let Some(c) = credentials {
+                let key = self.key(&format!("{CREDENTIALS}{}", c.access_key()));
+                if let Some(other) = cache.credentials.get(c.access_key())
+                    && other.value.app_instance_id != app_instance_id
+                {
+                    return Err(ApiError::conflict(format!(
+                        "access key {} belongs to another app instance",
+                        c.access_key()
+                    )));
+                }
+                txn = txn.put(
+                    key,
+                    json(&CredentialRecord {
+                        app_instance_id: app_instance_id.to_owned(),
+                        secret_key: c.secret_key().to_owned(),
+                    })?,
+                );
+            }
+            Ok((txn, ()))
+        })
+        .await
+    }
+
+    /// Sets (adds or replaces) a traffic rule of an app instance, as the MEP manager would.
+    pub async fn set_traffic_rule(
+        &self,
+        app_instance_id: &str,
+        rule: TrafficRule,
+    ) -> Result<(), ApiError> {
+        let key = self.key(&format!(
+            "{TRAFFIC_RULES}{app_instance_id}/{}",
+            rule.traffic_rule_id
+        ));
+        self.set_rule(app_instance_id, key, json(&rule)?).await
+    }
+
+    /// Sets (adds or replaces) a DNS rule of an app instance, as the MEP manager would.
+    pub async fn set_dns_rule(&self, app_instance_id: &str, rule: DnsRule) -> Result<(), ApiError> {
+        let key = self.key(&format!(
+            "{DNS_RULES}{app_instance_id}/{}",
+            rule.dns_rule_id
+        ));
+        self.set_rule(app_instance_id, key, json(&rule)?).await
+    }
+
+    async fn set_rule(
+        &self,
+        app_instance_id: &str,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), ApiError> {
+        self.transact(|cache, _| {
+            let app = cache
+                .app(app_instance_id)
+                .filter(|a| a.value.state != AppState::Terminated)
+                .ok_or_else(|| not_found("app instance", app_instance_id))?;
+            let txn = Txn::new()
+                .when_revision(self.key(&format!("{APPS}{app_instance_id}")), app.revision)
+                .put(key.clone(), value.clone());
+            Ok((txn, ()))
+        })
+        .await
+    }
+
+    /// Sets the transports `GET /transports` offers (replacing the current ones).
+    pub async fn set_transports(&self, transports: Vec<TransportInfo>) -> Result<(), ApiError> {
+        self.transact(|cache, _| {
+            let mut txn = Txn::new();
+            for id in cache.transports.keys() {
+                if !transports.iter().any(|t| &t.id == id) {
+                    txn = txn.delete(self.key(&format!("{TRANSPORTS}{id}")));
+                }
+            }
+            for t in &transports {
+                txn = txn.put(self.key(&format!("{TRANSPORTS}{}", t.id)), json(t)?);
+            }
+            Ok((txn, ()))
+        })
+        .await
+    }
+
+    /// Registers a service for an app as if it had posted it (seeding), keeping its `serInstanceId` if it has
+    /// one. Subscribers are told, as of any registration.
+    pub async fn seed_service(
+        &self,
+        owner: &str,
+        mut info: ServiceInfo,
+    ) -> Result<ServiceInfo, ApiError> {
+        let id = info.ser_instance_id.clone().unwrap_or_else(new_service_id);
+        info.ser_instance_id = Some(id.clone());
+        info.links = Some(service_mgmt::owner_links(owner));
+        let stored = info.clone();
+        self.transact(|cache, now| {
+            let record = ServiceRecord {
+                owner: owner.to_owned(),
+                info: stored.clone(),
+                last_heartbeat: TimeStamp::from(now),
+            };
+            let txn = Txn::new()
+                .when_absent(self.key(&format!("{SERVICES}{id}")))
+                .put(self.key(&format!("{SERVICES}{id}")), json(&record)?);
+            let events = Self::service_events(
+                cache,
+                [(owner.to_owned(), stored.clone(), ChangeType::Added)],
+            );
+            Ok((self.with_events(cache, txn, events)?, ()))
+        })
+        .await?;
+        Ok(info)
+    }
+
+    /// Changes a service's state, as the platform might, and tells subscribers (`STATE_CHANGED`).
+    pub async fn set_service_state(
+        &self,
+        ser_instance_id: &str,
+        state: mec_mp1::model::ServiceState,
+    ) -> Result<(), ApiError> {
+        let changes = self
+            .transact(|cache, _| {
+                let stored = cache
+                    .services
+                    .get(ser_instance_id)
+                    .ok_or_else(|| not_found("service", ser_instance_id))?;
+                if stored.value.info.state == state {
+                    return Ok((Txn::new(), Vec::new()));
+                }
+                let mut record = (*stored.value).clone();
+                record.info.state = state.clone();
+                let key = self.key(&format!("{SERVICES}{ser_instance_id}"));
+                let changes = vec![(
+                    record.owner.clone(),
+                    record.info.clone(),
+                    ChangeType::StateChanged,
+                )];
+                let txn = Txn::new()
+                    .when_revision(key.clone(), stored.revision)
+                    .put(key, json(&record)?);
+                let txn =
+                    self.with_events(cache, txn, Self::service_events(cache, changes.clone()))?;
+                Ok((txn, changes))
+            })
+            .await?;
+        self.emit_service_changes(&changes);
+        Ok(())
+    }
+
+    /// Records an API-gateway call (EdgeGallery's `kong_log`), keeping the last
+    /// [`max_api_call_records`](EngineConfig::max_api_call_records).
+    pub(crate) fn record_api_call(&self, record: serde_json::Value) {
+        let mut calls = self
+            .inner
+            .api_calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while calls.len() >= self.inner.config.max_api_call_records.max(1) {
+            calls.pop_front();
+        }
+        calls.push_back(record);
+    }
+
+    pub(crate) fn api_calls(&self) -> Vec<serde_json::Value> {
+        self.inner
+            .api_calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Runs one pass of the background work now (liveness sweep, termination deadlines, clean-up), as the
+    /// sweeper does every [`sweep_interval`](EngineConfig::sweep_interval).
+    pub async fn sweep(&self) -> Result<(), ApiError> {
+        sweep::run(self).await
+    }
+
+    pub(crate) fn deliveries(&self) -> &delivery::Deliveries {
+        &self.inner.deliveries
+    }
+}
+
+impl mec_core::signature::SecretKeys for Engine {
+    fn secret_key(&self, access_key: &str) -> Option<String> {
+        let cache = self.read();
+        let c = cache.credentials.get(access_key)?;
+        // Credentials of a terminated or unknown app are void.
+        cache
+            .app(&c.value.app_instance_id)
+            .filter(|a| a.value.state != AppState::Terminated)
+            .map(|_| c.value.secret_key.clone())
+    }
+}

@@ -1,0 +1,177 @@
+//! What the engine stores, and where: the key layout and the records (JSON values).
+//!
+//! Keys, under the engine's prefix:
+//!
+//! | key | record |
+//! |---|---|
+//! | `apps/{appInstanceId}` | [`AppRecord`] |
+//! | `credentials/{accessKey}` | [`CredentialRecord`] |
+//! | `services/{serInstanceId}` | [`ServiceRecord`] |
+//! | `subscriptions/{subscriptionId}` | [`SubscriptionRecord`] |
+//! | `cursors/{subscriptionId}` | [`Cursor`]: how far its notifications were delivered |
+//! | `rules/traffic/{appInstanceId}/{ruleId}`, `rules/dns/{appInstanceId}/{ruleId}` | the rule |
+//! | `tasks/{taskId}` | Mm5 `TaskProgress` |
+//! | `transports/{id}` | `TransportInfo` |
+//! | `events/{seq}` (20 digits) | [`EventRecord`]: a change subscribers are told of |
+//! | `meta/event-seq` | the last event's sequence number |
+
+use mec_core::TimeStamp;
+use mec_mp1::model::{
+    AppInfo, AppTerminationNotificationSubscription, ChangeType,
+    SerAvailabilityNotificationSubscription, ServiceInfo,
+};
+use serde::{Deserialize, Serialize};
+
+pub(crate) const APPS: &str = "apps/";
+pub(crate) const CREDENTIALS: &str = "credentials/";
+pub(crate) const SERVICES: &str = "services/";
+pub(crate) const SUBSCRIPTIONS: &str = "subscriptions/";
+pub(crate) const CURSORS: &str = "cursors/";
+pub(crate) const TRAFFIC_RULES: &str = "rules/traffic/";
+pub(crate) const DNS_RULES: &str = "rules/dns/";
+pub(crate) const TASKS: &str = "tasks/";
+pub(crate) const TRANSPORTS: &str = "transports/";
+pub(crate) const EVENTS: &str = "events/";
+pub(crate) const EVENT_SEQ: &str = "meta/event-seq";
+
+/// The key of an event: its sequence number, zero-padded so keys sort as numbers.
+pub(crate) fn event_key(seq: u64) -> String {
+    format!("{EVENTS}{seq:020}")
+}
+
+/// Where an app instance is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum AppState {
+    /// Known to the MEP, not yet confirmed ready.
+    Instantiated,
+    /// The app confirmed it is ready.
+    Ready,
+    /// A termination notification was sent; the MEP waits for the app's confirmation.
+    Terminating,
+    /// Terminated: its services, subscriptions, rules and credentials are gone.
+    Terminated,
+}
+
+/// An app instance as the engine keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRecord {
+    /// Where it is in its life.
+    pub state: AppState,
+    /// Whether it may use Mp1 (Mm5's `appSupportMp1`).
+    pub mp1_allowed: bool,
+    /// Its MEC 011 3.x registration (`/registrations`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<AppInfo>,
+    /// The name its Mm5 configuration gave it, when configured over Mm5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_name: Option<String>,
+    /// When a termination in progress completes without the app's confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_deadline: Option<TimeStamp>,
+}
+
+impl AppRecord {
+    /// A new app instance, allowed on Mp1.
+    pub fn new() -> Self {
+        Self {
+            state: AppState::Instantiated,
+            mp1_allowed: true,
+            registration: None,
+            configured_name: None,
+            termination_deadline: None,
+        }
+    }
+}
+
+impl Default for AppRecord {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An app instance's AK/SK.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialRecord {
+    /// The app instance the key belongs to.
+    pub app_instance_id: String,
+    /// The secret key.
+    pub secret_key: String,
+}
+
+/// A registered service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ServiceRecord {
+    /// The app instance that registered it.
+    pub(crate) owner: String,
+    /// The service as registered (with its id and owner link).
+    pub(crate) info: ServiceInfo,
+    /// When its last heartbeat (or its registration) arrived.
+    pub(crate) last_heartbeat: TimeStamp,
+}
+
+/// A subscription of either kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SubscriptionBody {
+    /// Service availability (`mec_service_mgmt`).
+    Availability(SerAvailabilityNotificationSubscription),
+    /// App termination (`mec_app_support`).
+    Termination(AppTerminationNotificationSubscription),
+}
+
+impl SubscriptionBody {
+    /// Where notifications go.
+    pub fn callback(&self) -> &str {
+        match self {
+            Self::Availability(s) => &s.callback_reference,
+            Self::Termination(s) => &s.callback_reference,
+        }
+    }
+}
+
+/// A subscription and what its notifications' links need.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionRecord {
+    /// The subscribing app instance.
+    pub app_instance_id: String,
+    /// The path prefix it was created under (`""` or `/mep`), for the links of its notifications.
+    pub base_path: String,
+    /// The subscription.
+    pub body: SubscriptionBody,
+}
+
+/// How far a subscription's notifications were delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Cursor {
+    /// The last event delivered (or found not to concern the subscription, or given up on).
+    pub(crate) seq: u64,
+}
+
+/// A change that subscribers are told of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub(crate) enum EventRecord {
+    /// A service was added, removed or changed.
+    ServiceChanged {
+        /// The service's owner.
+        owner: String,
+        /// The service after the change (before it, for a removal).
+        info: Box<ServiceInfo>,
+        /// What happened.
+        change: ChangeType,
+    },
+    /// An app instance is being terminated: its termination subscribers are told.
+    AppTerminating {
+        /// The app instance.
+        app_instance_id: String,
+        /// Seconds it has to confirm.
+        max_graceful_timeout: u32,
+    },
+}

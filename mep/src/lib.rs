@@ -1,0 +1,17 @@
+//! # mec-mep
+//!
+//! A MEC platform (MEP) you can run: the engine behind ETSI GS MEC 011 Mp1, EdgeGallery's Mm5 and MEP-auth, over a
+//! pluggable [`store`].
+
+pub mod store;
+
+pub mod engine;
+
+pub use engine::{Engine, EngineConfig, Event, Observer, OpenError};
+pub mod auth;
+pub mod seed;
+
+pub use seed::{AppInstance, Seed, SeedError};
+pub mod config;
+pub mod run;
+pub mod server;

@@ -1,0 +1,166 @@
+//! Running a whole MEP from a [`MepConfig`]: the store, the engine, the seed, the Mp1 and Mm5 listeners.
+
+use crate::auth::TokenService;
+use crate::config::{ConfigError, MepConfig, StoreConfig};
+use crate::engine::{Engine, OpenError};
+use crate::server::{self, Mp1Options, ServeError};
+use crate::store::{MemoryStore, Store, StoreError};
+use mec_core::signature::Credentials;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Why a MEP could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    /// The engine could not read the store.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The seed could not be applied.
+    #[error("cannot apply the seed: {0}")]
+    Seed(String),
+    /// A listener could not start.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// This build lacks a store the configuration asks for.
+    #[error("this build of mep has no {0} store (enable its cargo feature)")]
+    Unsupported(&'static str),
+}
+
+/// A running MEP. Stop it with [`stop`](Self::stop) (requests in flight get the configured grace period).
+#[derive(Debug)]
+pub struct RunningMep {
+    /// The engine.
+    pub engine: Engine,
+    /// The token service.
+    pub tokens: TokenService,
+    /// Where Mp1 is served.
+    pub mp1_addr: SocketAddr,
+    /// Where Mm5 is served, if it is.
+    pub mm5_addr: Option<SocketAddr>,
+    /// The app instances provisioned by the seed, with their credentials.
+    pub provisioned: Vec<(String, Credentials)>,
+    stop: watch::Sender<bool>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
+    match config {
+        StoreConfig::Memory => Ok(Arc::new(MemoryStore::new())),
+        #[cfg(feature = "file-store")]
+        StoreConfig::File(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            Ok(Arc::new(crate::store::FileStore::open(path)?))
+        }
+        #[cfg(not(feature = "file-store"))]
+        StoreConfig::File(_) => Err(StartError::Unsupported("file")),
+    }
+}
+
+impl MepConfig {
+    /// Opens the store, applies the seed, and starts serving.
+    pub async fn start(self) -> Result<RunningMep, StartError> {
+        self.check()?;
+        let store = open_store(&self.store)?;
+        let engine =
+            Engine::open_shared(store, mec_core::system_clock(), self.engine.engine_config())
+                .await?;
+        let provisioned = match self.load_seed()? {
+            Some(mut seed) => seed
+                .apply(&engine)
+                .await
+                .map_err(|e| StartError::Seed(e.to_string()))?,
+            None => Vec::new(),
+        };
+        let tokens = TokenService::new(
+            engine.clone(),
+            Duration::from_secs(self.tokens.lifetime_secs.max(1)),
+        );
+        let limits = self.http.limits();
+        let (stop, stopped) = watch::channel(false);
+        let wait = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+
+        let mp1_listener = server::bind(self.mp1.listen).await?;
+        let mp1_addr = mp1_listener
+            .local_addr()
+            .map_err(|source| ServeError::Bind {
+                addr: self.mp1.listen,
+                source,
+            })?;
+        let scheme = if self.mp1.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        engine.set_public_url(
+            self.public_url
+                .clone()
+                .unwrap_or_else(|| format!("{scheme}://{mp1_addr}")),
+        );
+        let options = Mp1Options {
+            require_tokens: self.require_tokens,
+        };
+        let mp1_tls = self.mp1.tls.as_ref().map(|t| t.load()).transpose()?;
+        let mut servers = vec![tokio::spawn(server::serve(
+            mp1_listener,
+            server::mp1_router(&engine, &tokens, &options).merge(server::health_router()),
+            limits.clone(),
+            mp1_tls,
+            wait(stopped.clone()),
+        ))];
+
+        let mm5_addr = match &self.mm5 {
+            Some(mm5) => {
+                let listener = server::bind(mm5.listen).await?;
+                let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+                    addr: mm5.listen,
+                    source,
+                })?;
+                let tls = mm5.tls.as_ref().map(|t| t.load()).transpose()?;
+                servers.push(tokio::spawn(server::serve(
+                    listener,
+                    server::management_router(&engine).merge(server::health_router()),
+                    limits,
+                    tls,
+                    wait(stopped),
+                )));
+                Some(addr)
+            }
+            None => None,
+        };
+        Ok(RunningMep {
+            engine,
+            tokens,
+            mp1_addr,
+            mm5_addr,
+            provisioned,
+            stop,
+            servers,
+        })
+    }
+}
+
+impl RunningMep {
+    /// Stops accepting connections, lets requests in flight finish, and stops the background work.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for s in self.servers {
+            let _ = s.await;
+        }
+        self.engine.shutdown();
+    }
+}

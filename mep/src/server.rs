@@ -1,0 +1,300 @@
+//! Serving the engine over HTTP: the routers (Mp1 with MEP-auth, and the management plane with Mm5), and a
+//! server that defends itself (header, request and idle time limits, a connection limit, body limits, TLS).
+
+use crate::auth::TokenService;
+use crate::engine::Engine;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use mec_core::server::{ApiError, Json};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// How the HTTP server defends itself. Every limit is answered with a problem (408, 413, 503), not a silently
+/// dropped connection.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct HttpLimits {
+    /// Time to receive a request's headers, counted from when the connection is ready for one: it also closes
+    /// connections that stay idle (silent new connections and idle kept-alive ones; default 10 s).
+    pub header_read_timeout: Duration,
+    /// Time to read a request's body and answer it; past it the answer is 408 (default 30 s).
+    pub request_timeout: Duration,
+    /// Connections served at once; one more gets 503 and is closed (default 512).
+    pub max_connections: usize,
+    /// The largest request body; a larger one gets 413 (default 256 KiB).
+    pub body_limit: usize,
+    /// Write HTTP/1 header names in title case (`Content-Type`), for clients that look them up case-sensitively
+    /// (default true).
+    pub title_case_headers: bool,
+    /// Time given to requests in flight at shutdown (default 10 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            body_limit: mec_mp1::server::DEFAULT_BODY_LIMIT,
+            title_case_headers: true,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the Mp1 router serves and how it authenticates.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Mp1Options {
+    /// Require MEP-auth bearer tokens on Mp1 (default true).
+    pub require_tokens: bool,
+}
+
+impl Default for Mp1Options {
+    fn default() -> Self {
+        Self {
+            require_tokens: true,
+        }
+    }
+}
+
+/// The Mp1 side: both Mp1 APIs under ETSI's layout and EdgeGallery's `/mep` prefix, and MEP-auth's
+/// `POST /mep/token`.
+pub fn mp1_router(engine: &Engine, tokens: &TokenService, options: &Mp1Options) -> Router {
+    let mp1: Router =
+        mec_mp1::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
+    let mp1 = if options.require_tokens {
+        mec_mp1::server::require_bearer(mp1, Arc::new(tokens.clone()))
+    } else {
+        mp1
+    };
+    Router::new()
+        .merge(mp1.clone())
+        .nest("/mep", mp1)
+        .merge(tokens.routes())
+}
+
+/// `GET /health`: `ok` while the server runs (EdgeGallery's probe path).
+pub fn health_router() -> Router {
+    Router::new().route("/health", get(|| async { "ok" }))
+}
+
+/// The management side: EdgeGallery's Mm5 (`/mepcfg/...`, `AppInstanceTermination`, `service_govern`) and
+/// `GET /mep/status` (counters). The MEP manager's interface: serve it on its own listener.
+pub fn management_router(engine: &Engine) -> Router {
+    let mm5: Router =
+        mec_mm5::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
+    mm5.route("/mep/status", get(status).with_state(engine.clone()))
+}
+
+/// What `GET /mep/status` answers.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    apps: usize,
+    services: usize,
+    deliveries: crate::engine::DeliveryStats,
+    undecodable_records: usize,
+}
+
+async fn status(State(engine): State<Engine>) -> Json<Status> {
+    Json(Status {
+        apps: engine.apps().len(),
+        services: engine.services().len(),
+        deliveries: engine.delivery_stats(),
+        undecodable_records: engine.undecodable_records().len(),
+    })
+}
+
+/// Adds the limits every router gets: body limit (413), request time limit (408), problem+json fallbacks.
+pub fn with_limits(router: Router, limits: &HttpLimits) -> Router {
+    let timeout = limits.request_timeout;
+    router
+        .method_not_allowed_fallback(mec_core::server::method_not_allowed_fallback)
+        .fallback(mec_core::server::not_found_fallback)
+        .layer(DefaultBodyLimit::max(limits.body_limit))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| async move {
+                match tokio::time::timeout(timeout, next.run(req)).await {
+                    Ok(response) => response,
+                    Err(_) => ApiError::new(
+                        http::StatusCode::REQUEST_TIMEOUT,
+                        format!(
+                            "the request was not received and answered within {} s",
+                            timeout.as_secs()
+                        ),
+                    )
+                    .into_response(),
+                }
+            },
+        ))
+}
+
+/// TLS certificate and key files (PEM).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TLS files could not be read or do not fit together.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+impl TlsFiles {
+    /// A rustls server configuration from the files.
+    pub fn load(&self) -> Result<Arc<rustls::ServerConfig>, ServeError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let shown =
+            |p: &Path, e: &dyn std::fmt::Display| ServeError::Tls(format!("{}: {e}", p.display()));
+        let certs = CertificateDer::pem_file_iter(&self.cert)
+            .map_err(|e| shown(&self.cert, &e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| shown(&self.cert, &e))?;
+        if certs.is_empty() {
+            return Err(shown(&self.cert, &"no certificate in the file"));
+        }
+        let key = PrivateKeyDer::from_pem_file(&self.key).map_err(|e| shown(&self.key, &e))?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ServeError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+        Ok(Arc::new(config))
+    }
+}
+
+/// Binds `addr`.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// The answer to a connection over the limit, written without reading its request.
+fn over_capacity() -> Response {
+    ApiError::new(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "the server is serving as many connections as it allows; try again shortly",
+    )
+    .with_header(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    )
+    .into_response()
+}
+
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown` completes, then gives requests
+/// in flight [`shutdown_grace`](HttpLimits::shutdown_grace) to finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: HttpLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let router = with_limits(router, &limits);
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    // Connections over the limit are answered 503, a bounded number at a time; past that they are closed.
+    let refusals = Arc::new(Semaphore::new(64));
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .title_case_headers(limits.title_case_headers)
+        .keep_alive(true);
+    let http = Arc::new(http);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let (permit, answer_busy) = match connections.clone().try_acquire_owned() {
+            Ok(p) => (Some(p), false),
+            Err(_) => match refusals.clone().try_acquire_owned() {
+                Ok(p) => (Some(p), true),
+                Err(_) => {
+                    tracing::warn!(%peer, "connection closed unanswered: over the connection limit");
+                    continue;
+                }
+            },
+        };
+        let service = if answer_busy {
+            Router::new().fallback(|| async { over_capacity() })
+        } else {
+            router.clone()
+        };
+        let service = hyper_util::service::TowerToHyperService::new(service.into_service());
+        let mut builder = (*http).clone();
+        if answer_busy {
+            builder.keep_alive(false);
+        }
+        let tls = tls.clone();
+        let watcher = graceful.watcher();
+        let header_timeout = limits.header_read_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            match tls {
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn).await;
+                }
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the shutdown grace period were cut");
+    }
+}

@@ -1,0 +1,452 @@
+//! Where the engine keeps its state: a small, versioned key-value interface that an in-memory map, an embedded
+//! file and etcd all offer.
+//!
+//! - Every key has the **revision** of its last write; the store's revision grows with every commit.
+//! - [`Store::commit`] applies a [`Txn`] atomically: its conditions (a key is absent, or still at the revision it
+//!   was read at) are checked and its writes made in one step, or nothing happens ([`StoreError::Conflict`]).
+//!   This is how the engine makes `If-Match` and every read-modify-write safe under concurrency, in one process
+//!   or across replicas.
+//! - [`Store::watch`] streams the writes under a prefix, so caches and other replicas learn of them.
+//! - Leases ([`Store::grant_lease`]) tie keys to a holder's liveness (used for elections across replicas).
+//!
+//! Values are opaque bytes to the store; the engine stores JSON.
+
+mod memory;
+#[cfg(feature = "file-store")]
+mod redb;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "file-store")]
+pub use redb::FileStore;
+
+use bytes::Bytes;
+use std::fmt;
+use std::time::Duration;
+
+/// A store revision: the number of commits made so far; a key's revision is that of its last write.
+pub type Revision = u64;
+
+/// A lease id (see [`Store::grant_lease`]).
+pub type LeaseId = i64;
+
+/// A key with its value and the revision of its last write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Bytes,
+    /// The revision of the key's last write (etcd's `mod_revision`).
+    pub revision: Revision,
+}
+
+/// What must hold for a [`Txn`] to be applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Condition {
+    /// The key does not exist.
+    Absent(String),
+    /// The key exists and was last written at this revision.
+    Revision(String, Revision),
+}
+
+impl Condition {
+    /// The key the condition is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Absent(k) | Self::Revision(k, _) => k,
+        }
+    }
+}
+
+/// A write in a [`Txn`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    /// Sets a key, optionally attached to a lease (deleted when the lease ends).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: Bytes,
+        /// The lease, if any.
+        lease: Option<LeaseId>,
+    },
+    /// Deletes a key (nothing happens if it does not exist).
+    Delete(String),
+}
+
+/// An atomic compare-and-write: every condition is checked and every write applied in one step, or none.
+///
+/// ```
+/// use mec_mep::store::Txn;
+/// let txn = Txn::new()
+///     .when_revision("services/a", 7)
+///     .put("services/a", b"{}".to_vec())
+///     .delete("outbox/a/1");
+/// assert_eq!(txn.ops().len(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Txn {
+    conditions: Vec<Condition>,
+    ops: Vec<Op>,
+}
+
+impl Txn {
+    /// An empty transaction.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies only if `key` does not exist.
+    pub fn when_absent(mut self, key: impl Into<String>) -> Self {
+        self.conditions.push(Condition::Absent(key.into()));
+        self
+    }
+
+    /// Applies only if `key` exists and was last written at `revision`.
+    pub fn when_revision(mut self, key: impl Into<String>, revision: Revision) -> Self {
+        self.conditions
+            .push(Condition::Revision(key.into(), revision));
+        self
+    }
+
+    /// Applies only if `key` is as it was read: at `revision`, or absent when it was not there.
+    pub fn when_unchanged(self, key: impl Into<String>, read: Option<Revision>) -> Self {
+        match read {
+            Some(r) => self.when_revision(key, r),
+            None => self.when_absent(key),
+        }
+    }
+
+    /// Sets `key` to `value`.
+    pub fn put(mut self, key: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        self.ops.push(Op::Put {
+            key: key.into(),
+            value: value.into(),
+            lease: None,
+        });
+        self
+    }
+
+    /// Sets `key` to `value` for as long as `lease` lives.
+    pub fn put_with_lease(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<Bytes>,
+        lease: LeaseId,
+    ) -> Self {
+        self.ops.push(Op::Put {
+            key: key.into(),
+            value: value.into(),
+            lease: Some(lease),
+        });
+        self
+    }
+
+    /// Deletes `key`.
+    pub fn delete(mut self, key: impl Into<String>) -> Self {
+        self.ops.push(Op::Delete(key.into()));
+        self
+    }
+
+    /// Adds every condition and write of `other`.
+    pub fn and(mut self, other: Txn) -> Self {
+        self.conditions.extend(other.conditions);
+        self.ops.extend(other.ops);
+        self
+    }
+
+    /// The conditions.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// The writes.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// Whether the transaction writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// A write seen by a [`Watch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WatchEvent {
+    /// A key was set.
+    Put(Entry),
+    /// A key was deleted, at this revision.
+    Delete {
+        /// The key.
+        key: String,
+        /// The revision of the deletion.
+        revision: Revision,
+    },
+    /// Events were missed (the watcher fell behind, or the store's history was compacted): read everything again.
+    Resync,
+}
+
+/// A stream of writes under a prefix, from [`Store::watch`].
+pub struct Watch {
+    inner: WatchInner,
+}
+
+enum WatchInner {
+    Local {
+        prefix: String,
+        rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Vec<WatchEvent>>>,
+        pending: std::collections::VecDeque<WatchEvent>,
+    },
+    Channel(tokio::sync::mpsc::Receiver<WatchEvent>),
+}
+
+impl fmt::Debug for Watch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watch").finish_non_exhaustive()
+    }
+}
+
+impl Watch {
+    /// A watch fed by a channel, for store implementations outside this crate.
+    pub fn from_channel(rx: tokio::sync::mpsc::Receiver<WatchEvent>) -> Self {
+        Self {
+            inner: WatchInner::Channel(rx),
+        }
+    }
+
+    pub(crate) fn local(
+        prefix: &str,
+        rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Vec<WatchEvent>>>,
+    ) -> Self {
+        Self {
+            inner: WatchInner::Local {
+                prefix: prefix.to_owned(),
+                rx,
+                pending: std::collections::VecDeque::new(),
+            },
+        }
+    }
+
+    /// The next write under the prefix; `None` once the store is gone.
+    pub async fn next(&mut self) -> Option<WatchEvent> {
+        match &mut self.inner {
+            WatchInner::Channel(rx) => rx.recv().await,
+            WatchInner::Local {
+                prefix,
+                rx,
+                pending,
+            } => loop {
+                if let Some(e) = pending.pop_front() {
+                    return Some(e);
+                }
+                match rx.recv().await {
+                    Ok(batch) => pending.extend(
+                        batch
+                            .iter()
+                            .filter(|e| match e {
+                                WatchEvent::Put(entry) => entry.key.starts_with(prefix.as_str()),
+                                WatchEvent::Delete { key, .. } => key.starts_with(prefix.as_str()),
+                                WatchEvent::Resync => true,
+                            })
+                            .cloned(),
+                    ),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        return Some(WatchEvent::Resync);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            },
+        }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A condition of the transaction did not hold: the key changed since it was read. Read again and retry.
+    #[error("{key} changed since it was read")]
+    Conflict {
+        /// The key whose condition failed.
+        key: String,
+    },
+    /// The store cannot be reached or answered an error: the write may not have happened. Retrying later is safe
+    /// for conditional writes.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The store's data is damaged or not what this version wrote.
+    #[error("the store's data is damaged: {0}")]
+    Corrupt(String),
+    /// The transaction is larger than the store accepts.
+    #[error("the transaction is too large: {0}")]
+    TooLarge(String),
+    /// The lease does not exist (it expired or was revoked).
+    #[error("lease {0} does not exist")]
+    NoLease(LeaseId),
+}
+
+impl StoreError {
+    /// Whether a condition failed (someone else wrote first).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
+
+    /// Whether the store could not be reached.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// A versioned key-value store with atomic conditional writes, watches and leases.
+///
+/// Implementations: [`MemoryStore`] (the default), [`FileStore`] (an embedded file on redb, which survives
+/// restarts) and, for several replicas, an etcd store.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// The entry at `key`, if any.
+    async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError>;
+
+    /// Every entry whose key starts with `prefix`, in key order, and the store revision they were read at.
+    async fn list(&self, prefix: &str) -> Result<(Vec<Entry>, Revision), StoreError>;
+
+    /// Applies a transaction atomically; returns the new store revision. [`StoreError::Conflict`] when a
+    /// condition fails (nothing was written).
+    async fn commit(&self, txn: Txn) -> Result<Revision, StoreError>;
+
+    /// The writes under `prefix` made after this call.
+    async fn watch(&self, prefix: &str) -> Result<Watch, StoreError>;
+
+    /// A new lease that lives `ttl` unless kept alive; keys put with it are deleted when it ends. Single-process
+    /// stores keep leases until they are revoked.
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, StoreError>;
+
+    /// Renews a lease for another `ttl`.
+    async fn keep_alive(&self, lease: LeaseId) -> Result<(), StoreError>;
+
+    /// Ends a lease now, deleting its keys.
+    async fn revoke_lease(&self, lease: LeaseId) -> Result<(), StoreError>;
+
+    /// Whether several processes may share this store (then the engine elects one to run the shared duties).
+    fn is_shared(&self) -> bool {
+        false
+    }
+}
+
+/// The writes a committed transaction made, as watchers see them.
+pub(crate) fn events_of(
+    ops: &[Op],
+    revision: Revision,
+    deleted: &dyn Fn(&str) -> bool,
+) -> Vec<WatchEvent> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Op::Put { key, value, .. } => Some(WatchEvent::Put(Entry {
+                key: key.clone(),
+                value: value.clone(),
+                revision,
+            })),
+            Op::Delete(key) => deleted(key).then(|| WatchEvent::Delete {
+                key: key.clone(),
+                revision,
+            }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! The behaviour every store must have, run against each backend.
+
+    use super::*;
+
+    pub(crate) async fn conditional_writes(store: &dyn Store) {
+        let r1 = store
+            .commit(Txn::new().when_absent("a/1").put("a/1", "one"))
+            .await
+            .unwrap();
+        let e = store.get("a/1").await.unwrap().unwrap();
+        assert_eq!((e.value.as_ref(), e.revision), (b"one".as_ref(), r1));
+        // A second create loses.
+        let lost = store
+            .commit(Txn::new().when_absent("a/1").put("a/1", "other"))
+            .await
+            .unwrap_err();
+        assert!(lost.is_conflict(), "{lost}");
+        // Update at the read revision wins once; the same revision again loses.
+        let r2 = store
+            .commit(Txn::new().when_revision("a/1", r1).put("a/1", "two"))
+            .await
+            .unwrap();
+        assert!(r2 > r1);
+        assert!(
+            store
+                .commit(Txn::new().when_revision("a/1", r1).put("a/1", "three"))
+                .await
+                .unwrap_err()
+                .is_conflict()
+        );
+        // A failed transaction writes nothing, not even its unconditional parts.
+        assert!(
+            store
+                .commit(Txn::new().put("a/2", "x").when_absent("a/1").delete("a/1"))
+                .await
+                .unwrap_err()
+                .is_conflict()
+        );
+        assert!(store.get("a/2").await.unwrap().is_none());
+        assert_eq!(store.get("a/1").await.unwrap().unwrap().value, "two");
+        // Lists are in key order, by prefix only.
+        store
+            .commit(Txn::new().put("a/0", "zero").put("b/0", "b"))
+            .await
+            .unwrap();
+        let (all, at) = store.list("a/").await.unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+            ["a/0", "a/1"]
+        );
+        assert!(at >= r2);
+        store
+            .commit(Txn::new().when_revision("a/1", r2).delete("a/1"))
+            .await
+            .unwrap();
+        assert!(store.get("a/1").await.unwrap().is_none());
+    }
+
+    pub(crate) async fn watches_and_leases(store: &dyn Store) {
+        let mut w = store.watch("w/").await.unwrap();
+        store
+            .commit(Txn::new().put("w/1", "x").put("other/1", "y"))
+            .await
+            .unwrap();
+        let lease = store.grant_lease(Duration::from_secs(10)).await.unwrap();
+        store
+            .commit(Txn::new().put_with_lease("w/leader", "me", lease))
+            .await
+            .unwrap();
+        match w.next().await.unwrap() {
+            WatchEvent::Put(e) => assert_eq!(e.key, "w/1"),
+            other => panic!("{other:?}"),
+        }
+        match w.next().await.unwrap() {
+            WatchEvent::Put(e) => assert_eq!(e.key, "w/leader"),
+            other => panic!("{other:?}"),
+        }
+        store.keep_alive(lease).await.unwrap();
+        store.revoke_lease(lease).await.unwrap();
+        assert!(store.get("w/leader").await.unwrap().is_none());
+        match w.next().await.unwrap() {
+            WatchEvent::Delete { key, .. } => assert_eq!(key, "w/leader"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            store.keep_alive(lease).await,
+            Err(StoreError::NoLease(_))
+        ));
+    }
+}
