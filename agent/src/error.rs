@@ -68,6 +68,11 @@ impl Error {
         matches!(self, Self::GaveUp { .. })
     }
 
+    /// The error and its causes on one line, for logs and for the exit message.
+    pub fn report(&self) -> String {
+        crate::agent::error_chain(self)
+    }
+
     /// The MEP client's error behind a [`Refused`](Self::Refused) or [`GaveUp`](Self::GaveUp).
     pub fn client_error(&self) -> Option<&mec_core::client::Error> {
         match self {

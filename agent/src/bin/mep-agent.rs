@@ -277,7 +277,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, secrets)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mep-agent: {}", chain(&e));
+            eprintln!("mep-agent: {}", e.report());
             if e.is_config() {
                 ExitCode::from(2)
             } else {
@@ -285,17 +285,6 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-fn chain(e: &Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 async fn run(cli: Cli, secrets: Secrets) -> Result<(), Error> {
