@@ -447,7 +447,7 @@ impl Shared {
                     st.ser_instance_id = id;
                     st.liveness_interval = info.liveness_interval.filter(|n| *n > 0);
                     st.liveness_uri = info.liveness_uri().map(str::to_owned);
-                    st.last_heartbeat = Some(now);
+                    st.registered_at = Some(now);
                     st.last_error = None;
                 });
                 Ok(())
@@ -524,7 +524,11 @@ impl Shared {
             };
             let interval = Duration::from_secs(u64::from(interval));
             let period = interval - (interval / 10).min(Duration::from_secs(5));
-            let last = st.last_heartbeat.unwrap_or_else(|| self.clock.now());
+            // Counted from the last heartbeat, or from the registration if that came later (registered again).
+            let last = st
+                .last_heartbeat
+                .max(st.registered_at)
+                .unwrap_or_else(|| self.clock.now());
             let due = if failures == 0 {
                 last + period
             } else {

@@ -805,6 +805,15 @@ serAvailabilityNotificationSubscriptions:
     }
 
     #[test]
+    fn the_shipped_file_registers_nothing() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG_PATH);
+        assert_eq!(
+            AppInstanceInfo::load(&path).unwrap(),
+            AppInstanceInfo::default()
+        );
+    }
+
+    #[test]
     fn an_empty_file_means_nothing_to_register() {
         assert_eq!(
             AppInstanceInfo::from_yaml("f", "serviceInfoPosts: null\n").unwrap(),

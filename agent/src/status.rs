@@ -71,6 +71,9 @@ pub struct ServiceStatus {
     pub liveness_interval: Option<u32>,
     /// Where heartbeats go (`_links.liveness.href`, or EdgeGallery's `_links.self.liveness`).
     pub liveness_uri: Option<String>,
+    /// When the MEP accepted the registration.
+    #[serde(serialize_with = "rfc3339")]
+    pub registered_at: Option<SystemTime>,
     /// Heartbeats the MEP accepted.
     pub heartbeats: u64,
     /// Heartbeats that failed.
@@ -92,6 +95,7 @@ impl ServiceStatus {
             ser_instance_id: None,
             liveness_interval: None,
             liveness_uri: None,
+            registered_at: None,
             heartbeats: 0,
             heartbeat_failures: 0,
             last_heartbeat: None,
