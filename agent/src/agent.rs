@@ -171,7 +171,7 @@ impl Agent {
         } = self;
         let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(shared.clone());
-        let server = tokio::spawn(async move {
+        let mut server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = api_stopped.await;
             });
@@ -208,7 +208,15 @@ impl Agent {
             s.error = outcome.as_ref().err().map(|e| error_chain(e));
         });
         let _ = stop_api.send(());
-        let _ = server.await;
+        // Requests under way get a moment to finish; a client holding its connection open does not hold the
+        // agent.
+        if tokio::time::timeout(Duration::from_secs(5), &mut server)
+            .await
+            .is_err()
+        {
+            server.abort();
+            tracing::warn!("the local API still had connections open at exit; they were closed");
+        }
         outcome
     }
 }
