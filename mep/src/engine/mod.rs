@@ -168,6 +168,8 @@ pub(crate) struct Inner {
     public_url: RwLock<String>,
     api_calls: Mutex<std::collections::VecDeque<serde_json::Value>>,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Bumped whenever the state changes (own commits, other replicas' writes, reloads).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Drop for Inner {
@@ -251,6 +253,7 @@ impl Engine {
                 public_url: RwLock::new(String::new()),
                 api_calls: Mutex::new(std::collections::VecDeque::new()),
                 background: Mutex::new(Vec::new()),
+                changes: tokio::sync::watch::channel(0).0,
                 config,
             }),
         };
@@ -313,13 +316,25 @@ impl Engine {
             .cache
             .write()
             .unwrap_or_else(PoisonError::into_inner) = fresh;
-        self.inner.deliveries.changed(self);
+        self.changed();
         Ok(())
     }
 
     fn apply_watched(&self, event: &WatchEvent) {
         self.cache_mut().apply(event, &self.inner.config.prefix);
+        self.changed();
+    }
+
+    fn changed(&self) {
         self.inner.deliveries.changed(self);
+        self.inner.changes.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// A receiver that is told whenever the engine's state changes (its own writes, other replicas' writes
+    /// seen through the store's watch, reloads): for components that follow the state, such as a DNS
+    /// responder following the DNS rules. Read the state again when it fires.
+    pub fn subscribe_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changes.subscribe()
     }
 
     /// The engine's clock.
@@ -428,7 +443,7 @@ impl Engine {
                 }
             }
         }
-        self.inner.deliveries.changed(self);
+        self.changed();
         Ok(revision)
     }
 
