@@ -266,6 +266,7 @@ impl MepConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         if let Some(mm5) = &self.mm5
             && mm5.listen == self.mp1.listen
+            && mm5.listen.port() != 0
         {
             return Err(ConfigError::SharedPort(mm5.listen));
         }

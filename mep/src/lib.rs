@@ -7,7 +7,7 @@ pub mod store;
 
 pub mod engine;
 
-pub use engine::{Engine, EngineConfig, Event, Observer, OpenError};
+pub use engine::{AppState, Engine, EngineConfig, Event, Observer, OpenError};
 pub mod auth;
 pub mod seed;
 

@@ -681,6 +681,19 @@ impl Engine {
         self.inner.deliveries.set_interceptor(interceptor);
     }
 
+    /// The access keys of an app instance.
+    pub fn access_keys(&self, app_instance_id: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .read()
+            .credentials
+            .iter()
+            .filter(|(_, c)| c.value.app_instance_id == app_instance_id)
+            .map(|(ak, _)| ak.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// The app instance an access key belongs to, and its secret key.
     pub fn credential(&self, access_key: &str) -> Option<CredentialRecord> {
         self.read()

@@ -1,0 +1,239 @@
+//! The engine measured against baselines doing the same work, in one run (`cargo bench -p mec-mep --bench engine`):
+//!
+//! 1. discovery of 200 of 10,000 services by category through the `mep` Mp1 router, against a hand-written axum
+//!    handler that filters the same `Vec<ServiceInfo>` and serializes the matches (the limit of the work);
+//! 2. registrations per second on the file store, against the memory store (same engine, same calls);
+//! 3. the memory one registered service takes: on the engine over the memory store, and through MockMep over
+//!    HTTP (recorder included).
+//!
+//! Medians of several rounds; ratios are what matter (the machine varies).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::RawQuery;
+use axum::routing::get;
+use http::Request;
+use mec_mep::store::{MemoryStore, Store};
+use mec_mep::{AppInstance, Engine, EngineConfig, Seed};
+use mec_mp1::model::{
+    CategoryRef, EndPointInfo, SecurityInfo, SerializerType, ServiceInfo, ServiceState,
+    TransportInfo, TransportType,
+};
+use mec_mp1::server::{RequestContext, ServiceFilter, ServiceManagement};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const SERVICES: usize = 10_000;
+const CATEGORIES: usize = 50;
+const APPS: usize = 40;
+const ROUNDS: usize = 9;
+const REQUESTS_PER_ROUND: usize = 50;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+fn service(i: usize) -> ServiceInfo {
+    let mut s = ServiceInfo::new(
+        format!("svc{i}"),
+        "1.0".to_owned(),
+        ServiceState::Active,
+        SerializerType::Json,
+    );
+    s.ser_category = Some(CategoryRef {
+        href: "/catalogue".to_owned(),
+        id: format!("cat{}", i % CATEGORIES),
+        name: format!("category {}", i % CATEGORIES),
+        version: "v1".to_owned(),
+    });
+    s.transport_info = Some(TransportInfo {
+        id: format!("t{i}"),
+        name: "REST".to_owned(),
+        description: None,
+        type_: TransportType::RestHttp,
+        protocol: "HTTP".to_owned(),
+        version: "2.0".to_owned(),
+        endpoint: EndPointInfo::Uris(vec![format!(
+            "http://10.0.{}.{}:8080/svc{i}",
+            i / 250,
+            i % 250
+        )]),
+        security: SecurityInfo::default(),
+        impl_specific_info: None,
+    });
+    s
+}
+
+fn app(i: usize) -> String {
+    format!("app-{i}")
+}
+
+async fn engine_on(store: Arc<dyn Store>) -> Engine {
+    let engine = Engine::open_shared(store, mec_core::system_clock(), EngineConfig::default())
+        .await
+        .unwrap();
+    let mut seed = Seed {
+        apps: (0..APPS).map(|i| AppInstance::new(app(i))).collect(),
+        transports: None,
+    };
+    seed.apply(&engine).await.unwrap();
+    engine
+}
+
+async fn register_all(engine: &Engine, count: usize) -> Duration {
+    let start = Instant::now();
+    for i in 0..count {
+        engine
+            .register_service(RequestContext::default(), app(i % APPS), service(i))
+            .await
+            .unwrap();
+    }
+    start.elapsed()
+}
+
+async fn median_per_request(app: &Router, uri: &str) -> (Duration, usize) {
+    let mut rounds = Vec::new();
+    let mut matches = 0;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..REQUESTS_PER_ROUND {
+            let response = app
+                .clone()
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            matches = serde_json::from_slice::<Vec<serde_json::Value>>(&body)
+                .unwrap()
+                .len();
+        }
+        rounds.push(start.elapsed() / u32::try_from(REQUESTS_PER_ROUND).unwrap());
+    }
+    rounds.sort();
+    (rounds[ROUNDS / 2], matches)
+}
+
+async fn discovery() {
+    let engine = engine_on(Arc::new(MemoryStore::new())).await;
+    register_all(&engine, SERVICES).await;
+    let services = engine.services();
+    let router = mec_mp1::server::router(engine.clone());
+    // The baseline: the same services in a Vec, filtered by the same parsed filter and serialized.
+    let shared = Arc::new(services);
+    let baseline = Router::new().route(
+        "/mec_service_mgmt/v1/services",
+        get(move |RawQuery(q): RawQuery| {
+            let services = shared.clone();
+            async move {
+                let filter = ServiceFilter::parse(q.as_deref()).unwrap();
+                let matches: Vec<&ServiceInfo> =
+                    services.iter().filter(|s| filter.matches(s)).collect();
+                (
+                    [(http::header::CONTENT_TYPE, "application/json")],
+                    serde_json::to_vec(&matches).unwrap(),
+                )
+            }
+        }),
+    );
+    let uri = "/mec_service_mgmt/v1/services?ser_category_id=cat7";
+    let (ours, n) = median_per_request(&router, uri).await;
+    let (base, m) = median_per_request(&baseline, uri).await;
+    assert_eq!((n, m), (SERVICES / CATEGORIES, SERVICES / CATEGORIES));
+    println!(
+        "discovery of {n} of {SERVICES} services by category: mep router {ours:?}, hand-written handler {base:?}, ratio {:.2}",
+        ours.as_secs_f64() / base.as_secs_f64()
+    );
+}
+
+async fn registration_throughput() {
+    const N: usize = 2_000;
+    let memory = engine_on(Arc::new(MemoryStore::new())).await;
+    let mem = register_all(&memory, N).await;
+    let dir = std::env::temp_dir().join(format!("mep-bench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = engine_on(Arc::new(
+        mec_mep::store::FileStore::open(dir.join("b.redb")).unwrap(),
+    ))
+    .await;
+    let disk = register_all(&file, N).await;
+    let rate = |d: Duration| N as f64 / d.as_secs_f64();
+    println!(
+        "registrations: file store {:.0}/s, memory store {:.0}/s, ratio {:.2} (file/memory time)",
+        rate(disk),
+        rate(mem),
+        disk.as_secs_f64() / mem.as_secs_f64()
+    );
+    drop(file);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn memory_per_service() {
+    let engine = engine_on(Arc::new(MemoryStore::new())).await;
+    register_all(&engine, 200).await; // warm the allocator and the indexes
+    let before = rss_kib();
+    register_all(&engine, SERVICES).await;
+    let after = rss_kib();
+    println!(
+        "memory per registered service, engine on the memory store: {:.2} KiB",
+        (after.saturating_sub(before)) as f64 / SERVICES as f64
+    );
+    drop(engine);
+
+    let mut builder = mec_testkit::MockMep::builder()
+        .without_auth()
+        .system_clock();
+    for i in 0..APPS {
+        builder = builder.app(AppInstance::new(app(i)));
+    }
+    let mep = builder.start().await.unwrap();
+    let client = reqwest::Client::new();
+    let post = |i: usize| {
+        client
+            .post(format!(
+                "{}/mec_service_mgmt/v1/applications/{}/services",
+                mep.url(),
+                app(i % APPS)
+            ))
+            .json(&service(i))
+            .send()
+    };
+    for i in 0..200 {
+        post(i).await.unwrap();
+    }
+    let before = rss_kib();
+    for i in 200..200 + SERVICES {
+        assert_eq!(post(i).await.unwrap().status(), 201);
+    }
+    let after = rss_kib();
+    println!(
+        "memory per registered service, MockMep over HTTP (recorder included): {:.2} KiB",
+        (after.saturating_sub(before)) as f64 / SERVICES as f64
+    );
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        discovery().await;
+        registration_throughput().await;
+        memory_per_service().await;
+    });
+}
