@@ -56,20 +56,28 @@ mod appd;
 mod builder;
 mod findings;
 mod helm;
+mod layout;
+mod limits;
 mod manifest;
 mod meta;
 mod package;
 mod sign;
 mod validate;
+mod yaml;
+mod zipscan;
 
 pub use appd::{AppDescriptor, FeatureRef, ServiceRef, SwImageDesc, VirtualCompute};
-pub use builder::{PackageBuilder, replace_entry};
+pub use builder::{PackageBuilder, Written, replace_entry, write_file_atomically};
 pub use findings::{Finding, Severity, codes};
 pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
+pub use limits::{Limits, parse_size};
 pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, SourceEntry};
-pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
-pub use package::{Entry, Limits, Package};
-pub use sign::{SignatureError, VerifiedSignature, sign_manifest, verify_manifest, verify_package};
+pub use meta::{ETSI_ENTRY_KEYS, MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
+pub use package::{Entry, Package};
+pub use sign::{
+    Coverage, SignatureError, VerifiedSignature, Verifier, sign_manifest, verify_manifest,
+    verify_package,
+};
 pub use validate::{
     Report, read_app_descriptor, read_images, validate, validate_path, validate_with_progress,
 };
@@ -102,4 +110,41 @@ pub enum Error {
     /// A package cannot be built from what was given.
     #[error("cannot build the package: {0}")]
     Build(String),
+    /// The package's structure is refused (limits, overlapping entries, local headers disagreeing with the
+    /// central directory): nothing of it is read.
+    #[error("the package is refused: {0}")]
+    Refused(String),
+    /// The package has no manifest, or several and nothing says which counts.
+    #[error("{0}")]
+    NoManifest(String),
+    /// Extraction would write into something that already exists.
+    #[error("{0} already exists and is not an empty directory: extraction writes a new directory")]
+    TargetExists(String),
+    /// Repacking would change a signed package, and no signing key was given to sign it again.
+    #[error(
+        "the package is signed and repacking changes {0}: sign it again (`--cert`/`--key`) or restore it"
+    )]
+    SignedContentChanged(String),
+}
+
+impl Error {
+    /// Whether the data is not a zip archive.
+    pub fn is_not_a_zip(&self) -> bool {
+        matches!(self, Self::NotAZip(_))
+    }
+
+    /// Whether the package (or one of its entries) is refused as unsafe.
+    pub fn is_unsafe(&self) -> bool {
+        matches!(self, Self::Unsafe(_) | Self::Refused(_))
+    }
+
+    /// Whether an entry's data is corrupt (CRC, size) or too large to read.
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, Self::Corrupt(..) | Self::TooLarge(..))
+    }
+
+    /// Whether a file could not be read or written.
+    pub fn is_io(&self) -> bool {
+        matches!(self, Self::Io(..))
+    }
 }

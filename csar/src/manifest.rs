@@ -35,6 +35,16 @@ impl Algorithm {
         }
     }
 
+    /// The SHA-2 algorithm whose digests have this many hex digits (64, 96, 128).
+    pub(crate) fn for_hex_len(len: usize) -> Option<Self> {
+        match len {
+            64 => Some(Self::Sha256),
+            96 => Some(Self::Sha384),
+            128 => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+
     /// The spelling written to manifests.
     pub fn as_str(&self) -> &str {
         match self {
@@ -115,7 +125,14 @@ impl Manifest {
 
     /// Parses the text.
     pub fn parse(text: &str) -> Result<Self, ManifestError> {
+        Self::parse_limited(text, usize::MAX)
+    }
+
+    /// As [`parse`](Self::parse), refusing more than `max_items` metadata lines, `Source` entries and artifact
+    /// set members in all (untrusted input: each costs memory).
+    pub fn parse_limited(text: &str, max_items: usize) -> Result<Self, ManifestError> {
         let mut m = Self::default();
+        let mut items = 0usize;
         let mut section = Section::Start;
         let mut cms = String::new();
         let err = |line: usize, message: String| ManifestError { line, message };
@@ -158,6 +175,12 @@ impl Manifest {
             };
             let (key, value) = (key.trim(), value.trim());
             let lower = key.to_ascii_lowercase();
+            if lower == "source" || matches!(section, Section::Metadata | Section::Start) {
+                items += 1;
+                if items > max_items {
+                    return Err(err(n, format!("more than {max_items} entries")));
+                }
+            }
             match (&section, lower.as_str()) {
                 (Section::ArtifactSets, "source") => match m.non_mano_artifact_sets.last_mut() {
                     Some((_, list)) => list.push(value.to_owned()),
@@ -318,6 +341,14 @@ mod tests {
         );
         assert!(Manifest::parse("Hash: abc\n").is_err());
         assert!(Manifest::parse("Source: a\n-----BEGIN CMS-----\nMIAG\n").is_err());
+        let many = "Source: a\nAlgorithm: SHA-256\nHash: 00\n\n".repeat(5);
+        assert!(Manifest::parse_limited(&many, 5).is_ok());
+        assert!(
+            Manifest::parse_limited(&many, 4)
+                .unwrap_err()
+                .message
+                .contains("more than 4")
+        );
         assert_eq!(Algorithm::parse("md5"), Algorithm::Other("md5".into()));
     }
 }
