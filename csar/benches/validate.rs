@@ -183,10 +183,15 @@ fn hostile(dir: &Path) {
         "TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: x\nEntry-Definitions: a.yaml\n",
     );
     for i in 0..600_000 {
-        meta.push_str(&format!("\nName: Files/absent{i}.txt\nContent-Type: text\n"));
+        meta.push_str(&format!(
+            "\nName: Files/absent{i}.txt\nContent-Type: text\n"
+        ));
     }
     let mut b = PackageBuilder::new("a")
-        .file("a.yaml", "tosca_definitions_version: tosca_simple_yaml_1_3\n")
+        .file(
+            "a.yaml",
+            "tosca_definitions_version: tosca_simple_yaml_1_3\n",
+        )
         .entry_definitions("a.yaml");
     for i in 0..1_000 {
         b = b.file(format!("Files/f{i}.txt"), format!("{i}\n"));
@@ -194,7 +199,12 @@ fn hostile(dir: &Path) {
     let package = dir.join("meta.csar");
     b.write_to_path(&package, &mut |_, _| {}).unwrap();
     let with_meta = dir.join("meta2.csar");
-    rezip(&package, &with_meta, "TOSCA-Metadata/TOSCA.meta", meta.as_bytes());
+    rezip(
+        &package,
+        &with_meta,
+        "TOSCA-Metadata/TOSCA.meta",
+        meta.as_bytes(),
+    );
     let (secs, rss) = measure("hostile", &with_meta);
     println!(
         "TOSCA.meta of 600,000 Name blocks ({} MiB) in a package of 1,000 entries: validated in {secs:.2} s, peak RSS {} MiB",
@@ -212,7 +222,10 @@ fn hostile(dir: &Path) {
     let mf_package = dir.join("mf.csar");
     let mut w = zip::ZipWriter::new(std::fs::File::create(&mf_package).unwrap());
     for (name, data) in [
-        ("a.yaml", &b"tosca_definitions_version: tosca_simple_yaml_1_3\n"[..]),
+        (
+            "a.yaml",
+            &b"tosca_definitions_version: tosca_simple_yaml_1_3\n"[..],
+        ),
         ("a.mf", mf.as_bytes()),
     ] {
         w.start_file(name, zip::write::SimpleFileOptions::default())
@@ -241,7 +254,8 @@ fn rezip(from: &Path, to: &Path, name: &str, data: &[u8]) {
         f.read_to_end(&mut content).unwrap();
         w.start_file(n.as_str(), zip::write::SimpleFileOptions::default())
             .unwrap();
-        w.write_all(if n == name { data } else { &content }).unwrap();
+        w.write_all(if n == name { data } else { &content })
+            .unwrap();
     }
     w.finish().unwrap();
 }

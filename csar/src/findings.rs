@@ -155,4 +155,91 @@ pub mod codes {
     pub const CHART_INCOMPLETE: &str = "CSAR061";
     /// The manifest carries a CMS signature, which validation (having no trust anchor) does not check.
     pub const SIGNATURE_NOT_VERIFIED: &str = "CSAR070";
+
+    /// Every code, in order.
+    pub const ALL: &[&str] = &[
+        NOT_A_ZIP,
+        TOO_MANY_ENTRIES,
+        TOO_LARGE,
+        ZIP_BOMB,
+        CONTENT_NOT_READ,
+        PATH_ESCAPE,
+        ABSOLUTE_PATH,
+        SYMLINK,
+        DUPLICATE_ENTRY,
+        INVALID_NAME,
+        TOO_DEEP,
+        UNREADABLE_ENTRY,
+        LOCAL_HEADER_MISMATCH,
+        OVERLAPPING_ENTRIES,
+        CENTRAL_DIRECTORY_INCONSISTENT,
+        NO_ENTRY_DEFINITIONS,
+        META_MALFORMED,
+        META_KEY_MISSING,
+        ENTRY_DEFINITIONS_MISSING,
+        META_NAME_MISSING,
+        EDGEGALLERY_LAYOUT,
+        ETSI_ENTRY_MISSING,
+        NO_MANIFEST,
+        SEVERAL_MANIFESTS,
+        MANIFEST_MALFORMED,
+        MANIFEST_METADATA_MISSING,
+        SOURCE_MISSING,
+        FILE_NOT_LISTED,
+        DIGEST_MISMATCH,
+        UNKNOWN_ALGORITHM,
+        HASH_MISSING,
+        ALGORITHM_MISSING,
+        APPD_UNREADABLE,
+        APPD_MEMBER_MISSING,
+        YAML_BUDGET,
+        APPD_NO_COMPUTE,
+        IMAGE_DESCRIPTOR_INVALID,
+        IMAGE_MISSING,
+        CHART_INVALID,
+        CHART_INCOMPLETE,
+        SIGNATURE_NOT_VERIFIED,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::codes;
+
+    /// The crate documentation's table (lib.rs) names every code, one by one or in a range of its group, and
+    /// nothing else.
+    #[test]
+    fn the_documented_table_matches_the_codes() {
+        let doc = include_str!("lib.rs");
+        let table: Vec<&str> = doc
+            .lines()
+            .filter(|l| l.starts_with("//! | CSAR"))
+            .collect();
+        let number = |c: &str| c.trim_start_matches("CSAR").parse::<u32>().unwrap_or(0);
+        let mut documented = Vec::new();
+        for row in &table {
+            let first_cell = row.split('|').nth(1).unwrap_or_default();
+            let named: Vec<u32> = first_cell
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| w.starts_with("CSAR"))
+                .map(number)
+                .collect();
+            match (first_cell.contains(".."), named.as_slice()) {
+                (true, [from, to]) => documented.extend(*from..=*to),
+                _ => documented.extend(named),
+            }
+        }
+        let defined = include_str!("findings.rs")
+            .lines()
+            .filter(|l| l.trim_start().starts_with("pub const") && l.contains(": &str = \"CSAR"))
+            .count();
+        assert_eq!(codes::ALL.len(), defined, "codes::ALL misses a code");
+        let mut all: Vec<u32> = codes::ALL.iter().map(|c| number(c)).collect();
+        all.sort_unstable();
+        let count = all.len();
+        all.dedup();
+        assert_eq!(all.len(), count, "a code is defined twice");
+        documented.sort_unstable();
+        assert_eq!(documented, all, "lib.rs's table and codes::ALL differ");
+    }
 }

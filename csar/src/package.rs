@@ -166,8 +166,8 @@ impl<R: Read + Seek> Package<R> {
         let mut disagreement = (zip.offset() != 0 || zip.len() != name_count.len())
             .then(|| "the zip reader and the central directory disagree on the entries".to_owned());
         for i in 0..zip.len() {
+            // An entry the zip reader cannot place is left without an index: unreadable, and reported below.
             let Ok(file) = zip.by_index_raw(i) else {
-                disagreement = Some(format!("the zip reader cannot read entry {i}"));
                 continue;
             };
             let at = (
@@ -198,12 +198,11 @@ impl<R: Read + Seek> Package<R> {
             }
             zip_index.insert(name, (i, at.3));
         }
-        if let Some(m) = disagreement {
-            pkg.refuse(codes::CENTRAL_DIRECTORY_INCONSISTENT, None, m);
-            return Ok(pkg);
-        }
         pkg.zip = Some(zip);
         pkg.check_entries(&scan, &name_count, &zip_index);
+        if let Some(m) = disagreement {
+            pkg.refuse(codes::CENTRAL_DIRECTORY_INCONSISTENT, None, m);
+        }
         if pkg.refused.is_none() {
             pkg.accept_declared_entries();
         }
@@ -319,6 +318,12 @@ impl<R: Read + Seek> Package<R> {
                 refusals.push((
                     codes::OVERLAPPING_ENTRIES,
                     "its data reaches into the central directory".into(),
+                ));
+            }
+            if unique && index.is_none() && refusals.is_empty() {
+                refusals.push((
+                    codes::CENTRAL_DIRECTORY_INCONSISTENT,
+                    "the zip reader does not find it where the central directory says".into(),
                 ));
             }
             total = total.saturating_add(rec.size);

@@ -115,6 +115,14 @@ fn a_local_header_naming_another_file_is_refused() {
     let f = r.with_code(codes::LOCAL_HEADER_MISMATCH)[0];
     assert_eq!(f.entry.as_deref(), Some("install.sh"));
     assert!(f.message.contains("README.txt"), "{f}");
+    // A record pointing where there is no local header at all.
+    let mut z = RawZip::new();
+    z.stored(b"a.txt", b"some text", FILE);
+    z.central(b"b.txt", STORED, 0, 4, 4, 5, FILE);
+    let r = refused_with(&z.finish(), codes::LOCAL_HEADER_MISMATCH);
+    let f = r.with_code(codes::LOCAL_HEADER_MISMATCH)[0];
+    assert_eq!(f.entry.as_deref(), Some("b.txt"));
+    assert!(f.message.contains("no local header"), "{f}");
 }
 
 #[test]
