@@ -9,11 +9,10 @@
 
 use crate::Error;
 use crate::layout::stem;
-use crate::manifest::{Algorithm, Manifest, SourceEntry};
+use crate::manifest::{Algorithm, Digests, Manifest, SourceEntry};
 use crate::meta::{MetaEntry, TOSCA_META_PATH, ToscaMeta, rewrite_hashes};
 use crate::package::safe_relative_path;
 use crate::sign::sign_manifest;
-use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -79,57 +78,6 @@ pub struct PackageBuilder {
     without_meta: bool,
     original: Option<Original>,
     signer: Option<(String, String)>,
-}
-
-/// Several digests of one stream.
-struct Digests(Vec<(Algorithm, DigestState)>);
-
-enum DigestState {
-    Sha256(sha2::Sha256),
-    Sha384(sha2::Sha384),
-    Sha512(sha2::Sha512),
-}
-
-impl Digests {
-    fn new(algorithms: &[Algorithm]) -> Self {
-        let mut all = vec![(Algorithm::Sha256, DigestState::Sha256(sha2::Sha256::new()))];
-        for a in algorithms {
-            if all.iter().any(|(x, _)| x == a) {
-                continue;
-            }
-            let state = match a {
-                Algorithm::Sha384 => DigestState::Sha384(sha2::Sha384::new()),
-                Algorithm::Sha512 => DigestState::Sha512(sha2::Sha512::new()),
-                _ => continue,
-            };
-            all.push((a.clone(), state));
-        }
-        Self(all)
-    }
-
-    fn update(&mut self, chunk: &[u8]) {
-        for (_, s) in &mut self.0 {
-            match s {
-                DigestState::Sha256(d) => d.update(chunk),
-                DigestState::Sha384(d) => d.update(chunk),
-                DigestState::Sha512(d) => d.update(chunk),
-            }
-        }
-    }
-
-    fn finish(self) -> HashMap<Algorithm, String> {
-        self.0
-            .into_iter()
-            .map(|(a, s)| {
-                let hex = match s {
-                    DigestState::Sha256(d) => hex::encode(d.finalize()),
-                    DigestState::Sha384(d) => hex::encode(d.finalize()),
-                    DigestState::Sha512(d) => hex::encode(d.finalize()),
-                };
-                (a, hex)
-            })
-            .collect()
-    }
 }
 
 /// The algorithm of a digest statement: as written, or inferred from the digest's length.
@@ -457,7 +405,9 @@ impl PackageBuilder {
             let size = sizes.get(path).copied().unwrap_or(0);
             zip.start_file(path.as_str(), options.large_file(needs_zip64(size)))
                 .map_err(|e| Error::Build(format!("{path}: {e}")))?;
-            let mut d = Digests::new(wanted.get(path).map(Vec::as_slice).unwrap_or(&[]));
+            let mut d = Digests::new(
+                std::iter::once(&Algorithm::Sha256).chain(wanted.get(path).into_iter().flatten()),
+            );
             match content {
                 Content::Bytes(b) => {
                     for chunk in b.chunks(buf.len()) {
@@ -534,10 +484,8 @@ impl PackageBuilder {
             zip.write_all(text.as_bytes())
                 .map_err(|e| Error::Io(TOSCA_META_PATH.to_owned(), e))?;
             let mut d = Digests::new(
-                wanted
-                    .get(TOSCA_META_PATH)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]),
+                std::iter::once(&Algorithm::Sha256)
+                    .chain(wanted.get(TOSCA_META_PATH).into_iter().flatten()),
             );
             d.update(text.as_bytes());
             digests.insert(TOSCA_META_PATH.to_owned(), d.finish());
@@ -559,7 +507,9 @@ impl PackageBuilder {
                     manifest.sources.push(SourceEntry {
                         source: path.clone(),
                         algorithm: Some(Algorithm::Sha256),
-                        hash: digest_of(&digests, path, &Algorithm::Sha256),
+                        hash: Some(digest_of(&digests, path, &Algorithm::Sha256).ok_or_else(
+                            || Error::Build(format!("no digest was computed for {path}")),
+                        )?),
                         signature: None,
                         certificate: None,
                         line: 0,

@@ -56,6 +56,63 @@ impl Algorithm {
     }
 }
 
+/// Several digests of one stream, computed in one pass.
+pub(crate) struct Digests(Vec<(Algorithm, Hasher)>);
+
+enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Digests {
+    /// Digests with each of these algorithms, once each; unknown algorithms are left out.
+    pub(crate) fn new<'a>(algorithms: impl IntoIterator<Item = &'a Algorithm>) -> Self {
+        use sha2::Digest;
+        let mut all: Vec<(Algorithm, Hasher)> = Vec::new();
+        for a in algorithms {
+            if all.iter().any(|(x, _)| x == a) {
+                continue;
+            }
+            let hasher = match a {
+                Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+                Algorithm::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
+                Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+                Algorithm::Other(_) => continue,
+            };
+            all.push((a.clone(), hasher));
+        }
+        Self(all)
+    }
+
+    pub(crate) fn update(&mut self, chunk: &[u8]) {
+        use sha2::Digest;
+        for (_, h) in &mut self.0 {
+            match h {
+                Hasher::Sha256(d) => d.update(chunk),
+                Hasher::Sha384(d) => d.update(chunk),
+                Hasher::Sha512(d) => d.update(chunk),
+            }
+        }
+    }
+
+    /// The hex digests, by algorithm.
+    pub(crate) fn finish(self) -> std::collections::HashMap<Algorithm, String> {
+        use sha2::Digest;
+        self.0
+            .into_iter()
+            .map(|(a, h)| {
+                let hex = match h {
+                    Hasher::Sha256(d) => hex::encode(d.finalize()),
+                    Hasher::Sha384(d) => hex::encode(d.finalize()),
+                    Hasher::Sha512(d) => hex::encode(d.finalize()),
+                };
+                (a, hex)
+            })
+            .collect()
+    }
+}
+
 /// One `Source:` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceEntry {

@@ -4,9 +4,8 @@
 use crate::Error;
 use crate::findings::{Finding, Severity, codes};
 use crate::limits::Limits;
-use crate::manifest::{Algorithm, Manifest};
+use crate::manifest::{Algorithm, Digests, Manifest};
 use crate::zipscan::{self, ScanError};
-use sha2::Digest;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, Write};
@@ -76,40 +75,6 @@ pub(crate) fn safe_relative_path(name: &str) -> Option<PathBuf> {
 /// Whether a name, or a name with the same path once normalized, is an absolute path.
 fn is_absolute(name: &str) -> bool {
     name.starts_with('/') || name.starts_with('\\') || name.get(1..2) == Some(":")
-}
-
-/// Several digests of one stream at once.
-enum Hasher {
-    Sha256(sha2::Sha256),
-    Sha384(sha2::Sha384),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    fn new(a: &Algorithm) -> Result<Self, Error> {
-        Ok(match a {
-            Algorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
-            Algorithm::Sha384 => Self::Sha384(sha2::Sha384::new()),
-            Algorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
-            Algorithm::Other(a) => return Err(Error::UnknownAlgorithm(a.clone())),
-        })
-    }
-
-    fn update(&mut self, chunk: &[u8]) {
-        match self {
-            Self::Sha256(d) => d.update(chunk),
-            Self::Sha384(d) => d.update(chunk),
-            Self::Sha512(d) => d.update(chunk),
-        }
-    }
-
-    fn finish(self) -> String {
-        match self {
-            Self::Sha256(d) => hex::encode(d.finalize()),
-            Self::Sha384(d) => hex::encode(d.finalize()),
-            Self::Sha512(d) => hex::encode(d.finalize()),
-        }
-    }
 }
 
 impl<R: Read + Seek> Package<R> {
@@ -557,17 +522,26 @@ impl<R: Read + Seek> Package<R> {
         algorithms: &[Algorithm],
         observer: &mut dyn FnMut(usize),
     ) -> Result<Vec<String>, Error> {
-        let mut hashers = algorithms
-            .iter()
-            .map(Hasher::new)
-            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(Algorithm::Other(a)) =
+            algorithms.iter().find(|a| matches!(a, Algorithm::Other(_)))
+        {
+            return Err(Error::UnknownAlgorithm(a.clone()));
+        }
+        let mut digests = Digests::new(algorithms);
         self.stream(name, |chunk| {
             observer(chunk.len());
-            for h in &mut hashers {
-                h.update(chunk);
-            }
+            digests.update(chunk);
         })?;
-        Ok(hashers.into_iter().map(Hasher::finish).collect())
+        let by_algorithm = digests.finish();
+        algorithms
+            .iter()
+            .map(|a| {
+                by_algorithm
+                    .get(a)
+                    .cloned()
+                    .ok_or_else(|| Error::UnknownAlgorithm(a.as_str().to_owned()))
+            })
+            .collect()
     }
 
     /// Extracts every entry into the directory `target`, which must not exist yet (or be empty).

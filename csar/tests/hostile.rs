@@ -478,3 +478,37 @@ fn the_builders_own_packages_pass_every_structural_check() {
             .all(|w| w[0].stored.end <= w[1].stored.start)
     );
 }
+
+#[test]
+fn archives_with_data_descriptors_as_java_writes_them_open_cleanly() {
+    // A streamed zip (sizes and CRC after the data, flag bit 3), as java.util.zip.ZipOutputStream writes
+    // EdgeGallery's packages.
+    let mut w = zip::ZipWriter::new_stream(Vec::new());
+    for (name, data) in [
+        (
+            "a.yaml",
+            &b"tosca_definitions_version: tosca_simple_yaml_1_3\n"[..],
+        ),
+        ("Files/data.bin", &noise(100_000)[..]),
+        ("Files/empty.txt", &b""[..]),
+    ] {
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut w, data).unwrap();
+    }
+    let bytes = w.finish().unwrap().into_inner();
+    assert_ne!(
+        bytes[6] & 0b1000,
+        0,
+        "the first entry has a data descriptor"
+    );
+    let mut p = open(bytes);
+    assert!(p.refusal().is_none(), "{:?}", p.structural_findings());
+    assert!(
+        p.structural_findings().is_empty(),
+        "{:?}",
+        p.structural_findings()
+    );
+    assert_eq!(p.read("Files/data.bin").unwrap(), noise(100_000));
+    assert!(p.read("Files/empty.txt").unwrap().is_empty());
+}
