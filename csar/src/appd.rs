@@ -8,6 +8,99 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
+
+/// The TOSCA node type of a VNF (ETSI GS NFV-SOL 001 6.8.1); SOL001 descriptors use a type derived from it.
+pub(crate) const VNF_TYPE: &str = "tosca.nodes.nfv.VNF";
+
+/// Node types declared by a template and the templates it imports: what each derives from, and its property
+/// definitions.
+#[derive(Debug, Default)]
+pub(crate) struct NodeTypes {
+    derived_from: HashMap<String, String>,
+    properties: HashMap<String, serde_json::Map<String, Value>>,
+}
+
+impl NodeTypes {
+    /// Adds the `node_types` of a parsed template.
+    pub(crate) fn add(&mut self, doc: &Value) {
+        let Some(types) = doc.get("node_types").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, t) in types {
+            if let Some(base) = t.get("derived_from").and_then(Value::as_str) {
+                self.derived_from.insert(name.clone(), base.to_owned());
+            }
+            if let Some(props) = t.get("properties").and_then(Value::as_object) {
+                self.properties.insert(name.clone(), props.clone());
+            }
+        }
+    }
+
+    /// The chain of a type: itself, what it derives from, and so on (cycles cut).
+    fn chain<'a>(&'a self, t: &'a str) -> Vec<&'a str> {
+        let mut chain = vec![t];
+        let mut at = t;
+        while let Some(base) = self.derived_from.get(at) {
+            if chain.contains(&base.as_str()) || chain.len() > self.derived_from.len() {
+                break;
+            }
+            chain.push(base);
+            at = base;
+        }
+        chain
+    }
+
+    /// Whether `t` is `base` or derives from it.
+    pub(crate) fn derives_from(&self, t: &str, base: &str) -> bool {
+        self.chain(t).contains(&base)
+    }
+
+    /// A property of a node: its own value, else the value its type (or a type it derives from) fixes: a
+    /// `default`, an `equal` constraint or a single `valid_values` (as SOL001 descriptors pin `descriptor_id`).
+    pub(crate) fn property(&self, node: &Value, name: &str) -> Option<Value> {
+        if let Some(v) = node
+            .get("properties")
+            .and_then(|p| p.get(name))
+            .filter(|v| !v.is_null())
+        {
+            return Some(v.clone());
+        }
+        let t = node.get("type").and_then(Value::as_str)?;
+        self.chain(t).into_iter().find_map(|t| {
+            let def = self.properties.get(t)?.get(name)?;
+            def.get("default")
+                .filter(|v| !v.is_null())
+                .cloned()
+                .or_else(|| {
+                    def.get("constraints")?.as_array()?.iter().find_map(|c| {
+                        match (c.get("equal"), c.get("valid_values")) {
+                            (Some(v), _) => Some(v.clone()),
+                            (None, Some(Value::Array(vs))) if vs.len() == 1 => vs.first().cloned(),
+                            _ => None,
+                        }
+                    })
+                })
+        })
+    }
+
+    /// The VNF nodes of a template: nodes of type `tosca.nodes.nfv.VNF` or of a type derived from it.
+    pub(crate) fn vnf_nodes<'a>(&self, doc: &'a Value) -> Vec<(&'a String, &'a Value)> {
+        doc.pointer("/topology_template/node_templates")
+            .and_then(Value::as_object)
+            .map(|nodes| {
+                nodes
+                    .iter()
+                    .filter(|(_, n)| {
+                        n.get("type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| self.derives_from(t, VNF_TYPE))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
 
 /// A service an app requires or produces.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -104,8 +197,22 @@ fn list(v: Option<&Value>) -> Vec<Value> {
 }
 
 impl AppDescriptor {
-    /// Reads the descriptor from a parsed main service template.
+    /// Reads the descriptor from a parsed main service template: EdgeGallery's (a `tosca.nodes.nfv.VNF` node
+    /// with `vnfd_id`, `vnfd_version`) or SOL001's (a node of a type derived from it, with `descriptor_id`,
+    /// `descriptor_version`, possibly fixed by the type).
     pub fn from_template(doc: &Value) -> Self {
+        let mut types = NodeTypes::default();
+        types.add(doc);
+        Self::from_template_with_types(doc, &types)
+    }
+
+    pub(crate) fn from_template_with_types(doc: &Value, types: &NodeTypes) -> Self {
+        let vnf = types
+            .vnf_nodes(doc)
+            .first()
+            .map(|(_, n)| (*n).clone())
+            .unwrap_or_default();
+        let prop = |k: &str| text(types.property(&vnf, k).as_ref());
         let nodes = doc
             .pointer("/topology_template/node_templates")
             .and_then(Value::as_object)
@@ -116,11 +223,6 @@ impl AppDescriptor {
                 .iter()
                 .filter(move |(_, n)| n.get("type").and_then(Value::as_str) == Some(t))
         };
-        let vnf = of_type("tosca.nodes.nfv.VNF")
-            .map(|(_, n)| n.clone())
-            .next()
-            .unwrap_or_default();
-        let prop = |k: &str| text(vnf.pointer(&format!("/properties/{k}")));
         let config = of_type("tosca.nodes.nfv.app.configuration")
             .map(|(_, n)| n.get("properties").cloned().unwrap_or_default())
             .next()
@@ -157,11 +259,11 @@ impl AppDescriptor {
                 .iter()
                 .filter_map(|v| text(Some(v)))
                 .collect(),
-            app_d_id: prop("vnfd_id"),
+            app_d_id: prop("vnfd_id").or_else(|| prop("descriptor_id")),
             app_name: text(config.get("appName")).or_else(|| prop("product_name")),
             app_provider: prop("provider"),
             app_soft_version: prop("software_version"),
-            app_d_version: prop("vnfd_version"),
+            app_d_version: prop("vnfd_version").or_else(|| prop("descriptor_version")),
             mec_version: list(config.get("mecVersion"))
                 .iter()
                 .filter_map(|v| text(Some(v)))
@@ -294,6 +396,43 @@ topology_template:
         );
         assert_eq!(vc.sw_image.as_deref(), Some("snake:latest"));
         assert_eq!(d.imports, ["nfv_vnfd_types_v1_0.yaml"]);
+    }
+
+    #[test]
+    fn reads_a_sol001_descriptor_whose_type_fixes_its_identity() {
+        let yaml = r#"
+tosca_definitions_version: tosca_simple_yaml_1_3
+node_types:
+  company.vnf.1_0:
+    derived_from: company.base
+    properties:
+      descriptor_id: {type: string, constraints: [valid_values: [b1bb0ce7]], default: b1bb0ce7}
+      descriptor_version: {type: string, constraints: [equal: "2.0"]}
+  company.base:
+    derived_from: tosca.nodes.nfv.VNF
+topology_template:
+  node_templates:
+    vnf:
+      type: company.vnf.1_0
+      properties: {provider: Company, product_name: Sample, software_version: "1.0"}
+"#;
+        let doc: Value = serde_saphyr::from_str(yaml).unwrap();
+        let d = AppDescriptor::from_template(&doc);
+        assert_eq!(d.app_d_id.as_deref(), Some("b1bb0ce7"));
+        assert_eq!(d.app_d_version.as_deref(), Some("2.0"));
+        assert_eq!(d.app_provider.as_deref(), Some("Company"));
+        let mut types = NodeTypes::default();
+        types.add(&doc);
+        assert!(types.derives_from("company.vnf.1_0", VNF_TYPE));
+        assert!(!types.derives_from("company.base", "company.vnf.1_0"));
+    }
+
+    #[test]
+    fn derivation_cycles_end() {
+        let doc: Value = serde_json::json!({"node_types": {"a": {"derived_from": "b"}, "b": {"derived_from": "a"}}});
+        let mut types = NodeTypes::default();
+        types.add(&doc);
+        assert!(!types.derives_from("a", VNF_TYPE));
     }
 
     #[test]

@@ -75,8 +75,11 @@ pub mod codes {
     pub const TOO_MANY_ENTRIES: &str = "CSAR002";
     /// An entry, or the whole package, inflates past the limit.
     pub const TOO_LARGE: &str = "CSAR003";
-    /// An entry's compression ratio is that of a zip bomb.
+    /// An entry's compression ratio (or that of the small entries together) is that of a zip bomb.
     pub const ZIP_BOMB: &str = "CSAR004";
+    /// The package's structure is refused (limits, overlapping or inconsistent entries), so none of its contents
+    /// were read (info).
+    pub const CONTENT_NOT_READ: &str = "CSAR005";
     /// An entry's path leaves the package root.
     pub const PATH_ESCAPE: &str = "CSAR010";
     /// An entry has an absolute path.
@@ -91,6 +94,15 @@ pub mod codes {
     pub const TOO_DEEP: &str = "CSAR015";
     /// An entry cannot be read (corrupt data, inflates past its declared size).
     pub const UNREADABLE_ENTRY: &str = "CSAR016";
+    /// An entry's local header disagrees with its central-directory record (name, method, flags, CRC or sizes),
+    /// or is missing: tools reading the archive in order would see another package.
+    pub const LOCAL_HEADER_MISMATCH: &str = "CSAR017";
+    /// Entries overlap one another or the central directory (the "non-recursive zip bomb": many entries
+    /// pointing into one compressed stream).
+    pub const OVERLAPPING_ENTRIES: &str = "CSAR018";
+    /// The central directory is inconsistent: its record count or size disagrees with the end record, it is not
+    /// where the end record says, it spans several disks, or zip readers would not agree on it.
+    pub const CENTRAL_DIRECTORY_INCONSISTENT: &str = "CSAR019";
     /// No TOSCA.meta, and no single root YAML either (SOL004 option 2).
     pub const NO_ENTRY_DEFINITIONS: &str = "CSAR020";
     /// TOSCA.meta has a malformed line.
@@ -103,11 +115,13 @@ pub mod codes {
     pub const META_NAME_MISSING: &str = "CSAR024";
     /// An EdgeGallery package lacks a directory EdgeGallery's test platform requires (`APPD/`, `Artifacts/`).
     pub const EDGEGALLERY_LAYOUT: &str = "CSAR025";
-    /// No manifest (`.mf`) in the package root.
+    /// An `ETSI-Entry-*` key of TOSCA.meta (Manifest, Change-Log, Licenses, Certificate, Tests) names no entry.
+    pub const ETSI_ENTRY_MISSING: &str = "CSAR026";
+    /// No manifest: none in the package root, or not the one TOSCA.meta or the option 2 layout names.
     pub const NO_MANIFEST: &str = "CSAR030";
-    /// More than one manifest in the package root.
+    /// More than one manifest in the package root, and nothing says which one counts.
     pub const SEVERAL_MANIFESTS: &str = "CSAR031";
-    /// The manifest has a malformed line.
+    /// The manifest has a malformed line, lists a file twice, or has more entries than the limit.
     pub const MANIFEST_MALFORMED: &str = "CSAR032";
     /// The manifest lacks a metadata key.
     pub const MANIFEST_METADATA_MISSING: &str = "CSAR033";
@@ -115,12 +129,14 @@ pub mod codes {
     pub const SOURCE_MISSING: &str = "CSAR034";
     /// A file is listed by no manifest `Source`.
     pub const FILE_NOT_LISTED: &str = "CSAR035";
-    /// A digest does not match the file.
+    /// A digest (of the manifest or of a TOSCA.meta `Name:` block) does not match the file.
     pub const DIGEST_MISMATCH: &str = "CSAR036";
     /// A digest algorithm is not SHA-256, SHA-384 or SHA-512.
     pub const UNKNOWN_ALGORITHM: &str = "CSAR037";
-    /// A manifest `Source` has no `Hash`.
+    /// A manifest `Source` (or a TOSCA.meta `Name:` block with an `Algorithm:`) has no `Hash`.
     pub const HASH_MISSING: &str = "CSAR038";
+    /// A manifest `Source` (or a TOSCA.meta `Name:` block) with a `Hash` has no `Algorithm`.
+    pub const ALGORITHM_MISSING: &str = "CSAR039";
     /// The APPD cannot be read (not a zip, no YAML, not YAML).
     pub const APPD_UNREADABLE: &str = "CSAR040";
     /// The APPD lacks a required member.
@@ -139,4 +155,91 @@ pub mod codes {
     pub const CHART_INCOMPLETE: &str = "CSAR061";
     /// The manifest carries a CMS signature, which validation (having no trust anchor) does not check.
     pub const SIGNATURE_NOT_VERIFIED: &str = "CSAR070";
+
+    /// Every code, in order.
+    pub const ALL: &[&str] = &[
+        NOT_A_ZIP,
+        TOO_MANY_ENTRIES,
+        TOO_LARGE,
+        ZIP_BOMB,
+        CONTENT_NOT_READ,
+        PATH_ESCAPE,
+        ABSOLUTE_PATH,
+        SYMLINK,
+        DUPLICATE_ENTRY,
+        INVALID_NAME,
+        TOO_DEEP,
+        UNREADABLE_ENTRY,
+        LOCAL_HEADER_MISMATCH,
+        OVERLAPPING_ENTRIES,
+        CENTRAL_DIRECTORY_INCONSISTENT,
+        NO_ENTRY_DEFINITIONS,
+        META_MALFORMED,
+        META_KEY_MISSING,
+        ENTRY_DEFINITIONS_MISSING,
+        META_NAME_MISSING,
+        EDGEGALLERY_LAYOUT,
+        ETSI_ENTRY_MISSING,
+        NO_MANIFEST,
+        SEVERAL_MANIFESTS,
+        MANIFEST_MALFORMED,
+        MANIFEST_METADATA_MISSING,
+        SOURCE_MISSING,
+        FILE_NOT_LISTED,
+        DIGEST_MISMATCH,
+        UNKNOWN_ALGORITHM,
+        HASH_MISSING,
+        ALGORITHM_MISSING,
+        APPD_UNREADABLE,
+        APPD_MEMBER_MISSING,
+        YAML_BUDGET,
+        APPD_NO_COMPUTE,
+        IMAGE_DESCRIPTOR_INVALID,
+        IMAGE_MISSING,
+        CHART_INVALID,
+        CHART_INCOMPLETE,
+        SIGNATURE_NOT_VERIFIED,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::codes;
+
+    /// The crate documentation's table (lib.rs) names every code, one by one or in a range of its group, and
+    /// nothing else.
+    #[test]
+    fn the_documented_table_matches_the_codes() {
+        let doc = include_str!("lib.rs");
+        let table: Vec<&str> = doc
+            .lines()
+            .filter(|l| l.starts_with("//! | CSAR"))
+            .collect();
+        let number = |c: &str| c.trim_start_matches("CSAR").parse::<u32>().unwrap_or(0);
+        let mut documented = Vec::new();
+        for row in &table {
+            let first_cell = row.split('|').nth(1).unwrap_or_default();
+            let named: Vec<u32> = first_cell
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| w.starts_with("CSAR"))
+                .map(number)
+                .collect();
+            match (first_cell.contains(".."), named.as_slice()) {
+                (true, [from, to]) => documented.extend(*from..=*to),
+                _ => documented.extend(named),
+            }
+        }
+        let defined = include_str!("findings.rs")
+            .lines()
+            .filter(|l| l.trim_start().starts_with("pub const") && l.contains(": &str = \"CSAR"))
+            .count();
+        assert_eq!(codes::ALL.len(), defined, "codes::ALL misses a code");
+        let mut all: Vec<u32> = codes::ALL.iter().map(|c| number(c)).collect();
+        all.sort_unstable();
+        let count = all.len();
+        all.dedup();
+        assert_eq!(all.len(), count, "a code is defined twice");
+        documented.sort_unstable();
+        assert_eq!(documented, all, "lib.rs's table and codes::ALL differ");
+    }
 }

@@ -3,21 +3,27 @@
 //! MEC application packages (CSAR, ETSI GS NFV-SOL 004 and MEC 010-2, as EdgeGallery builds them): read them,
 //! validate them into a report of findings, build them deterministically, extract them safely.
 //!
-//! - [`Package`]: a package opened from a path or any `Read + Seek`; every entry is checked (path escapes,
-//!   absolute paths, symlinks, duplicates, invalid names, depth, size and compression ratio against [`Limits`])
-//!   before anything is read, and contents are streamed, never loaded whole.
+//! - [`Package`]: a package opened from a path or any `Read + Seek`. The archive's structure is read by hand
+//!   first: every central-directory record (duplicates included) against its local header, no two entries
+//!   sharing a byte (the "non-recursive zip bomb"), the zip reader agreeing; a package failing these, or over
+//!   the [`Limits`] as a whole, is refused and nothing of it is read. Every entry is checked (path escapes,
+//!   absolute paths, symlinks, duplicates, invalid names, depth, size and compression ratio), and contents are
+//!   streamed, never loaded whole, never inflated past their declared size. [`Package::extract`] writes a new
+//!   directory, and only whole.
 //! - [`ToscaMeta`] and [`Manifest`]: `TOSCA-Metadata/TOSCA.meta` and the `.mf` manifest, parsed line by line;
-//!   [`read_app_descriptor`] and [`read_images`]: the APPD ([`AppDescriptor`]) and `SwImageDesc.json`.
-//! - [`validate`]: a [`Report`] of [`Finding`]s with stable codes ([`codes`]): metadata, manifest entries and
-//!   digests (SHA-256/384/512, hashed while streaming), the APPD (nested zip or YAML, parsed with a budget),
-//!   image descriptors, Helm charts.
-//! - [`PackageBuilder`]: writes TOSCA.meta and the manifest with digests, and zips deterministically.
+//!   [`read_app_descriptor`] and [`read_images`]: the APPD ([`AppDescriptor`], EdgeGallery's or a SOL001 VNFD)
+//!   and `SwImageDesc.json`.
+//! - [`validate`]: a [`Report`] of [`Finding`]s with stable codes ([`codes`]), capped per code: structure,
+//!   metadata (SOL004 options 1 and 2, `ETSI-Entry-*`), manifest entries and digests (SHA-256/384/512, every
+//!   entry read once while hashing), TOSCA.meta `Name:`-block digests, the APPD (nested zip or YAML, parsed with
+//!   a budget), image descriptors, Helm charts.
+//! - [`PackageBuilder`]: writes TOSCA.meta and the manifest with digests, and zips deterministically (ZIP64 for
+//!   files over 4 GiB); repacks a directory without changing it silently.
 //! - [`helm_chart_from_yaml`]: a Helm chart from plain Kubernetes YAML files.
-//!
-//! - [`sign_manifest`], [`verify_manifest`] and [`verify_package`]: the manifest's CMS signature as EdgeGallery
-//!   makes it (attached SignedData over the `Source` section, SHA-256 with RSA, certificate embedded), verified
-//!   against a trust anchor, with every listed file re-hashed. EdgeGallery's own BER-encoded signatures verify
-//!   too.
+//! - [`sign_manifest`] and [`Verifier`] ([`verify_manifest`], [`verify_package`]): the manifest's CMS signature
+//!   as EdgeGallery makes it (attached SignedData over the `Source` section, SHA-256 with RSA, certificates
+//!   embedded; EdgeGallery's BER and SOL004's detached form verify too), verified against trust anchors at a
+//!   given time through the certificate chain, and covering every file the package is read by ([`Coverage`]).
 //!
 //! ```
 //! use mec_csar::{PackageBuilder, validate, Limits};
@@ -43,33 +49,44 @@
 //! | code | meaning |
 //! |---|---|
 //! | CSAR001 | not a zip, or truncated |
-//! | CSAR002, CSAR003, CSAR004 | too many entries; too large; zip bomb ratio |
-//! | CSAR010 .. CSAR016 | path escape, absolute path, symlink, duplicate, invalid UTF-8 name, too deep, unreadable entry |
-//! | CSAR020 .. CSAR025 | no entry definitions; TOSCA.meta malformed, key missing, Entry-Definitions missing, `Name:` missing; EdgeGallery layout (`APPD/`, `Artifacts/`) |
-//! | CSAR030 .. CSAR038 | no manifest, several, malformed, metadata missing, Source missing, file not listed, digest mismatch, unknown algorithm, hash missing |
+//! | CSAR002 .. CSAR005 | too many entries; too large (an entry, or the package); zip bomb ratio (an entry, or the small entries together); nothing read, the structure being refused (info) |
+//! | CSAR010 .. CSAR019 | path escape, absolute path, symlink, duplicate, invalid UTF-8 name, too deep, unreadable entry (corrupt, or inflating to another size than declared); local header disagreeing with the central directory; overlapping entries; inconsistent central directory |
+//! | CSAR020 .. CSAR026 | no entry definitions; TOSCA.meta malformed, key missing, Entry-Definitions missing, `Name:` missing; EdgeGallery layout (`APPD/`, `Artifacts/`; warning); an `ETSI-Entry-*` key naming no entry |
+//! | CSAR030 .. CSAR039 | no manifest, several, malformed (or a file listed twice, or too many entries), metadata missing, Source missing, file not listed, digest mismatch, unknown algorithm, hash missing, algorithm missing |
 //! | CSAR040 .. CSAR043 | APPD unreadable, member missing, YAML budget exceeded, no compute description |
 //! | CSAR050, CSAR051 | image descriptor invalid; image missing |
 //! | CSAR060, CSAR061 | chart not a gzip tarball; chart incomplete |
 //! | CSAR070 | signature present; validation does not check it (`csar verify` does) |
+//!
+//! When a code has more findings than [`Limits::max_findings_per_code`], the rest are counted in one last
+//! finding of that code.
 
 mod appd;
 mod builder;
 mod findings;
 mod helm;
+mod layout;
+mod limits;
 mod manifest;
 mod meta;
 mod package;
 mod sign;
 mod validate;
+mod yaml;
+mod zipscan;
 
 pub use appd::{AppDescriptor, FeatureRef, ServiceRef, SwImageDesc, VirtualCompute};
-pub use builder::{PackageBuilder, replace_entry};
+pub use builder::{PackageBuilder, Written, replace_entry, write_file_atomically};
 pub use findings::{Finding, Severity, codes};
 pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
+pub use limits::{Limits, parse_size};
 pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, SourceEntry};
-pub use meta::{MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
-pub use package::{Entry, Limits, Package};
-pub use sign::{SignatureError, VerifiedSignature, sign_manifest, verify_manifest, verify_package};
+pub use meta::{ETSI_ENTRY_KEYS, MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
+pub use package::{Entry, Package};
+pub use sign::{
+    Coverage, SignatureError, VerifiedSignature, Verifier, sign_manifest, verify_manifest,
+    verify_package,
+};
 pub use validate::{
     Report, read_app_descriptor, read_images, validate, validate_path, validate_with_progress,
 };
@@ -102,4 +119,41 @@ pub enum Error {
     /// A package cannot be built from what was given.
     #[error("cannot build the package: {0}")]
     Build(String),
+    /// The package's structure is refused (limits, overlapping entries, local headers disagreeing with the
+    /// central directory): nothing of it is read.
+    #[error("the package is refused: {0}")]
+    Refused(String),
+    /// The package has no manifest, or several and nothing says which counts.
+    #[error("{0}")]
+    NoManifest(String),
+    /// Extraction would write into something that already exists.
+    #[error("{0} already exists and is not an empty directory: extraction writes a new directory")]
+    TargetExists(String),
+    /// Repacking would change a signed package, and no signing key was given to sign it again.
+    #[error(
+        "the package is signed and repacking changes {0}: sign it again (`--cert`/`--key`) or restore it"
+    )]
+    SignedContentChanged(String),
+}
+
+impl Error {
+    /// Whether the data is not a zip archive.
+    pub fn is_not_a_zip(&self) -> bool {
+        matches!(self, Self::NotAZip(_))
+    }
+
+    /// Whether the package (or one of its entries) is refused as unsafe.
+    pub fn is_unsafe(&self) -> bool {
+        matches!(self, Self::Unsafe(_) | Self::Refused(_))
+    }
+
+    /// Whether an entry's data is corrupt (CRC, size) or too large to read.
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, Self::Corrupt(..) | Self::TooLarge(..))
+    }
+
+    /// Whether a file could not be read or written.
+    pub fn is_io(&self) -> bool {
+        matches!(self, Self::Io(..))
+    }
 }

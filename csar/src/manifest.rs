@@ -35,6 +35,16 @@ impl Algorithm {
         }
     }
 
+    /// The SHA-2 algorithm whose digests have this many hex digits (64, 96, 128).
+    pub(crate) fn for_hex_len(len: usize) -> Option<Self> {
+        match len {
+            64 => Some(Self::Sha256),
+            96 => Some(Self::Sha384),
+            128 => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+
     /// The spelling written to manifests.
     pub fn as_str(&self) -> &str {
         match self {
@@ -43,6 +53,63 @@ impl Algorithm {
             Self::Sha512 => "SHA-512",
             Self::Other(s) => s,
         }
+    }
+}
+
+/// Several digests of one stream, computed in one pass.
+pub(crate) struct Digests(Vec<(Algorithm, Hasher)>);
+
+enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Digests {
+    /// Digests with each of these algorithms, once each; unknown algorithms are left out.
+    pub(crate) fn new<'a>(algorithms: impl IntoIterator<Item = &'a Algorithm>) -> Self {
+        use sha2::Digest;
+        let mut all: Vec<(Algorithm, Hasher)> = Vec::new();
+        for a in algorithms {
+            if all.iter().any(|(x, _)| x == a) {
+                continue;
+            }
+            let hasher = match a {
+                Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+                Algorithm::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
+                Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+                Algorithm::Other(_) => continue,
+            };
+            all.push((a.clone(), hasher));
+        }
+        Self(all)
+    }
+
+    pub(crate) fn update(&mut self, chunk: &[u8]) {
+        use sha2::Digest;
+        for (_, h) in &mut self.0 {
+            match h {
+                Hasher::Sha256(d) => d.update(chunk),
+                Hasher::Sha384(d) => d.update(chunk),
+                Hasher::Sha512(d) => d.update(chunk),
+            }
+        }
+    }
+
+    /// The hex digests, by algorithm.
+    pub(crate) fn finish(self) -> std::collections::HashMap<Algorithm, String> {
+        use sha2::Digest;
+        self.0
+            .into_iter()
+            .map(|(a, h)| {
+                let hex = match h {
+                    Hasher::Sha256(d) => hex::encode(d.finalize()),
+                    Hasher::Sha384(d) => hex::encode(d.finalize()),
+                    Hasher::Sha512(d) => hex::encode(d.finalize()),
+                };
+                (a, hex)
+            })
+            .collect()
     }
 }
 
@@ -115,7 +182,14 @@ impl Manifest {
 
     /// Parses the text.
     pub fn parse(text: &str) -> Result<Self, ManifestError> {
+        Self::parse_limited(text, usize::MAX)
+    }
+
+    /// As [`parse`](Self::parse), refusing more than `max_items` metadata lines, `Source` entries and artifact
+    /// set members in all (untrusted input: each costs memory).
+    pub fn parse_limited(text: &str, max_items: usize) -> Result<Self, ManifestError> {
         let mut m = Self::default();
+        let mut items = 0usize;
         let mut section = Section::Start;
         let mut cms = String::new();
         let err = |line: usize, message: String| ManifestError { line, message };
@@ -158,6 +232,12 @@ impl Manifest {
             };
             let (key, value) = (key.trim(), value.trim());
             let lower = key.to_ascii_lowercase();
+            if lower == "source" || matches!(section, Section::Metadata | Section::Start) {
+                items += 1;
+                if items > max_items {
+                    return Err(err(n, format!("more than {max_items} entries")));
+                }
+            }
             match (&section, lower.as_str()) {
                 (Section::ArtifactSets, "source") => match m.non_mano_artifact_sets.last_mut() {
                     Some((_, list)) => list.push(value.to_owned()),
@@ -318,6 +398,14 @@ mod tests {
         );
         assert!(Manifest::parse("Hash: abc\n").is_err());
         assert!(Manifest::parse("Source: a\n-----BEGIN CMS-----\nMIAG\n").is_err());
+        let many = "Source: a\nAlgorithm: SHA-256\nHash: 00\n\n".repeat(5);
+        assert!(Manifest::parse_limited(&many, 5).is_ok());
+        assert!(
+            Manifest::parse_limited(&many, 4)
+                .unwrap_err()
+                .message
+                .contains("more than 4")
+        );
         assert_eq!(Algorithm::parse("md5"), Algorithm::Other("md5".into()));
     }
 }

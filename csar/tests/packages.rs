@@ -3,107 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
-use mec_csar::{Limits, Package, PackageBuilder, Report, Severity, codes, validate};
+mod common;
+
+use common::*;
+use mec_csar::{Limits, Package, PackageBuilder, codes, validate};
 use std::io::{Cursor, Write};
-
-const EG_METADATA: [(&str, &str); 6] = [
-    ("app_product_name", "demo"),
-    ("app_provider_id", "acme"),
-    ("app_package_version", "1.0"),
-    ("app_release_data_time", "2026-11-24 12:00"),
-    ("app_class", "container"),
-    ("app_package_description", "a demo app"),
-];
-
-const APPD_YAML: &str = r#"tosca_definitions_version: tosca_simple_profile_yaml_1_2
-metadata:
-  template_name: demo
-topology_template:
-  node_templates:
-    Simple_VNF:
-      type: tosca.nodes.nfv.VNF
-      properties:
-        vnfd_id: demo
-        vnfd_version: v1.0
-        provider: acme
-        product_name: demo
-        software_version: v1.0
-    logic0:
-      type: tosca.nodes.nfv.Vdu.Compute
-      capabilities:
-        virtual_compute:
-          properties:
-            virtual_memory:
-              virtual_mem_size: 1024
-            virtual_cpu:
-              num_virtual_cpu: 1
-"#;
-
-/// A zip in memory from (name, data) pairs, with the zip crate.
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, data) in files {
-        w.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
-/// A gzip tarball holding a chart directory.
-fn chart(files: &[&str]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for f in files {
-        let data = b"x: 1\n";
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        tar.append_data(&mut h, format!("demo/{f}"), &data[..])
-            .unwrap();
-    }
-    let raw = tar.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&raw).unwrap();
-    gz.finish().unwrap()
-}
-
-fn appd_zip(yaml: &str) -> Vec<u8> {
-    zip_of(&[
-        ("TOSCA_VNFD.meta", b"VNFD-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-by: EdgeGallery\nEntry-Definitions: Definition/demo.yaml\n"),
-        ("Definition/demo.yaml", yaml.as_bytes()),
-    ])
-}
-
-/// An EdgeGallery-shaped package: nested APPD zip, chart, image descriptor, docs.
-fn eg_builder() -> PackageBuilder {
-    let mut b = PackageBuilder::new("demo");
-    for (k, v) in EG_METADATA {
-        b = b.metadata(k, v);
-    }
-    b.file("APPD/demo.zip", appd_zip(APPD_YAML))
-        .file("Artifacts/Deployment/Charts/demo.tgz", chart(&["Chart.yaml", "values.yaml", "templates/deployment.yaml"]))
-        .file("Image/SwImageDesc.json", r#"[{"id":"1","name":"demo:1.0","version":"1.0","checksum":"2","containerFormat":"bare","diskFormat":"raw","minDisk":3,"minRam":6,"swImage":"registry.example/demo:1.0"}]"#)
-        .file("Artifacts/Docs/README.md", "# demo\n")
-        .entry_definitions("APPD/demo.zip")
-        .meta_entry("APPD/demo.zip", "appd")
-}
-
-fn build(b: PackageBuilder) -> Vec<u8> {
-    b.write(Cursor::new(Vec::new())).unwrap().into_inner()
-}
-
-fn check(bytes: &[u8]) -> Report {
-    validate(Cursor::new(bytes), &Limits::default())
-}
-
-fn codes_of(r: &Report) -> Vec<&str> {
-    r.findings
-        .iter()
-        .filter(|f| f.severity != Severity::Info)
-        .map(|f| f.code)
-        .collect()
-}
 
 #[test]
 fn an_edgegallery_shaped_package_validates_clean() {
@@ -147,99 +51,6 @@ fn pack_from_a_directory_and_unpack_round_trip() {
 }
 
 // ---- a hostile corpus: each refused with its own code ----
-
-/// A stored (uncompressed) zip written by hand, so that names and attributes can be anything.
-fn raw_zip(entries: &[(&[u8], &[u8], u32)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data, external_attrs) in entries {
-        let offset = out.len() as u32;
-        let crc = crc32(data);
-        let local = [
-            &0x0403_4b50u32.to_le_bytes()[..],
-            &20u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0x21u16.to_le_bytes(),
-            &crc.to_le_bytes(),
-            &(data.len() as u32).to_le_bytes(),
-            &(data.len() as u32).to_le_bytes(),
-            &(name.len() as u16).to_le_bytes(),
-            &0u16.to_le_bytes(),
-        ]
-        .concat();
-        out.extend_from_slice(&local);
-        out.extend_from_slice(name);
-        out.extend_from_slice(data);
-        let cd = [
-            &0x0201_4b50u32.to_le_bytes()[..],
-            &0x031eu16.to_le_bytes(),
-            &20u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0x21u16.to_le_bytes(),
-            &crc.to_le_bytes(),
-            &(data.len() as u32).to_le_bytes(),
-            &(data.len() as u32).to_le_bytes(),
-            &(name.len() as u16).to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &0u16.to_le_bytes(),
-            &external_attrs.to_le_bytes(),
-            &offset.to_le_bytes(),
-        ]
-        .concat();
-        central.extend_from_slice(&cd);
-        central.extend_from_slice(name);
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    let end = [
-        &0x0605_4b50u32.to_le_bytes()[..],
-        &0u16.to_le_bytes(),
-        &0u16.to_le_bytes(),
-        &(entries.len() as u16).to_le_bytes(),
-        &(entries.len() as u16).to_le_bytes(),
-        &(central.len() as u32).to_le_bytes(),
-        &cd_offset.to_le_bytes(),
-        &0u16.to_le_bytes(),
-    ]
-    .concat();
-    out.extend_from_slice(&end);
-    out
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for b in data {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-const FILE: u32 = 0o100_644 << 16;
-const LINK: u32 = 0o120_777 << 16;
-
-fn refused_with(bytes: &[u8], code: &str) {
-    let r = check(bytes);
-    assert!(!r.is_valid(), "accepted: {r}");
-    assert!(
-        r.findings
-            .iter()
-            .any(|f| f.code == code && f.severity == Severity::Error),
-        "no {code} in:\n{r}"
-    );
-}
 
 #[test]
 fn path_escape() {
@@ -306,10 +117,8 @@ fn too_many_entries_and_too_deep() {
         .iter()
         .map(|(n, d, a)| (n.as_slice(), *d, *a))
         .collect();
-    let limits = Limits {
-        max_entries: 10,
-        ..Limits::default()
-    };
+    let mut limits = Limits::default();
+    limits.max_entries = 10;
     let r = validate(Cursor::new(raw_zip(&refs)), &limits);
     assert!(r.findings.iter().any(|f| f.code == codes::TOO_MANY_ENTRIES));
     let deep = "a/".repeat(20) + "f";
@@ -325,20 +134,7 @@ fn truncated_zip() {
 
 /// Rewrites one file of a built package (a tampered package).
 fn tamper(path: &str, data: &[u8]) -> Vec<u8> {
-    let bytes = build(eg_builder());
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let name = f.name().unwrap().into_owned();
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut content).unwrap();
-        w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        w.write_all(if name == path { data } else { &content })
-            .unwrap();
-    }
-    w.finish().unwrap().into_inner()
+    rezip(&build(eg_builder()), &[(path, Some(data))])
 }
 
 #[test]
@@ -391,14 +187,6 @@ fn missing_manifest_entry_and_unlisted_file() {
         &tamper("demo.mf", no_version.as_bytes()),
         codes::MANIFEST_METADATA_MISSING,
     );
-}
-
-fn zip_read(bytes: &[u8], name: &str) -> Vec<u8> {
-    let mut a = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    let mut f = a.by_name(name).unwrap();
-    let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut f, &mut out).unwrap();
-    out
 }
 
 #[test]
@@ -477,8 +265,8 @@ fn manifests_missing_or_several() {
     refused_with(
         &zip_of(&[
             ("a.yaml", b"tosca_definitions_version: x\n"),
-            ("a.mf", b"metadata:\n"),
-            ("b.mf", b"metadata:\n"),
+            ("x.mf", b"metadata:\n"),
+            ("y.mf", b"metadata:\n"),
         ]),
         codes::SEVERAL_MANIFESTS,
     );

@@ -3,11 +3,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = mec_csar::Limits {
-        max_in_memory: 1 << 20,
-        max_entry_size: 16 << 20,
-        max_total_size: 64 << 20,
-        ..mec_csar::Limits::default()
-    };
+    let mut limits = mec_csar::Limits::default();
+    limits.max_in_memory = 1 << 20;
+    limits.max_entry_size = 16 << 20;
+    limits.max_total_size = 64 << 20;
     let _ = mec_csar::validate(std::io::Cursor::new(data), &limits);
 });
