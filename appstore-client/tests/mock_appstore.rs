@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 use mec_appstore_client::{
-    AppFilter, AppQuery, AppSortKey, AppStatus, AppStoreErrorExt, AppType, Client, DownloadOptions,
-    ExternalStoreForm, PackageEdit, PackageQuery, PackageStatus, PullRequest, Scope, ShowType,
-    SortOrder, UploadForm,
+    Affinity, AppFilter, AppQuery, AppSortKey, AppStatus, AppStoreErrorExt, AppType, Client,
+    DownloadOptions, ExternalStoreForm, Industry, PackageEdit, PackageQuery, PackageStatus,
+    PullRequest, Scope, ShowType, SortOrder, UploadForm,
 };
 use mec_testkit::{AppStoreRole, MockAppStore};
 use std::io::Cursor;
@@ -198,13 +198,37 @@ async fn the_default_query_lists_what_the_portal_lists_sorted_by_real_columns() 
     let client = client(&store);
     let files = Files::new("query");
     let mut ids = Vec::new();
-    for (name, show) in [
-        ("cherry", ShowType::Public),
-        ("apple", ShowType::InnerPublic),
-        ("banana", ShowType::Private),
-        ("date", ShowType::Public),
+    for (name, show, affinity, industry) in [
+        (
+            "cherry",
+            ShowType::Public,
+            Affinity::X86,
+            Industry::SmartCity,
+        ),
+        (
+            "apple",
+            ShowType::InnerPublic,
+            Affinity::Arm64,
+            Industry::Others,
+        ),
+        ("banana", ShowType::Private, Affinity::X86, Industry::Others),
+        (
+            "date",
+            ShowType::Public,
+            Affinity::Arm64,
+            Industry::SmartCity,
+        ),
     ] {
-        let form = files.upload_form(name, "1.0").show_type(show);
+        let form = files
+            .upload_form(name, "1.0")
+            .show_type(show)
+            .affinity(affinity)
+            .industry(industry)
+            .app_type(if name == "apple" {
+                AppType::Game
+            } else {
+                AppType::Others
+            });
         let reg = client.upload(&form, |_, _| {}).await.unwrap();
         ids.push(reg);
     }
@@ -249,6 +273,38 @@ async fn the_default_query_lists_what_the_portal_lists_sorted_by_real_columns() 
         .await
         .unwrap();
     assert_eq!(mine.total, 4);
+    // Every filter the store applies: type, architecture, industry, workload, together.
+    let names = |p: mec_appstore_client::Page<mec_appstore_client::App>| {
+        let mut n: Vec<String> = p.results.into_iter().map(|a| a.name).collect();
+        n.sort_unstable();
+        n
+    };
+    let every = || AppQuery::new().show_types([]).statuses([]);
+    let q = every().types([AppType::Game]);
+    assert_eq!(names(client.query_apps(&q).await.unwrap()), ["apple"]);
+    let q = every().affinities([Affinity::Arm64]);
+    assert_eq!(
+        names(client.query_apps(&q).await.unwrap()),
+        ["apple", "date"]
+    );
+    let q = every().industries([Industry::SmartCity]);
+    assert_eq!(
+        names(client.query_apps(&q).await.unwrap()),
+        ["cherry", "date"]
+    );
+    let q = every()
+        .industries([Industry::SmartCity])
+        .affinities([Affinity::X86]);
+    assert_eq!(names(client.query_apps(&q).await.unwrap()), ["cherry"]);
+    let q = every().workload_types([mec_appstore_client::WorkloadType::Vm]);
+    assert!(client.query_apps(&q).await.unwrap().results.is_empty());
+    // The total is appstore-be's count, whose SQL joins architecture, workload and type with `or`: what it
+    // selects is not always what it counts.
+    let q = AppQuery::new()
+        .affinities([Affinity::Arm64])
+        .types([AppType::Others]);
+    let page = client.query_apps(&q).await.unwrap();
+    assert_eq!((page.results.len(), page.total), (0, 3), "{page:?}");
     let named = client
         .query_apps(&AppQuery::new().name("APP"))
         .await
@@ -801,12 +857,42 @@ async fn refused_uploads_say_why_and_leave_nothing_behind() {
         "{e}"
     );
 
+    // A manifest without a version (500, 10029).
+    let unversioned = mec_csar::PackageBuilder::new("nover")
+        .metadata("app_product_name", "nover")
+        .metadata("app_provider_id", "acme")
+        .metadata("app_class", "container")
+        .file(
+            "APPD/app.yaml",
+            "tosca_definitions_version: tosca_simple_yaml_1_2\n",
+        )
+        .entry_definitions("APPD/app.yaml")
+        .write(Cursor::new(Vec::new()))
+        .unwrap()
+        .into_inner();
+    let e = client
+        .upload(
+            &files.form(&files.write("nover.csar", &unversioned)),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.store_code()),
+        (Some(500), Some(10029)),
+        "{e}"
+    );
+
     // A listing value appstore-be does not know (500, 10001).
     let form = files
         .upload_form("typo", "1.0")
         .app_type(AppType::parse_lenient("Gaem"));
     let e = client.upload(&form, |_, _| {}).await.unwrap_err();
-    assert_eq!(e.store_code(), Some(10001), "{e}");
+    assert_eq!(
+        (e.status(), e.store_code()),
+        (Some(500), Some(10001)),
+        "{e}"
+    );
     assert!(store.packages().is_empty(), "nothing half-registered");
 
     // No token.
