@@ -7,7 +7,7 @@
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use mec_appstore_client::{
-    Affinity, AppPackage, AppQuery, AppSortKey, AppStatus, AppType, Client, DownloadOptions,
+    Affinity, AppPackage, AppQuery, AppSortKey, AppStatus, AppType, Client, DownloadOptions, Error,
     ExternalStoreForm, Industry, PackageEdit, PackageQuery, PackageSortKey, PackageStatus,
     PullRequest, Scope, ShowType, SortOrder, UploadForm, WorkloadType,
 };
@@ -842,11 +842,15 @@ async fn apps(
             let info = client.app(&app).await?;
             let mut packages = client.packages(&app, Scope::Published).await?;
             // Your own packages, in every status: the published list alone hides what you just uploaded.
-            if client.identity().is_ok() {
-                for p in client.packages(&app, Scope::Mine).await? {
-                    if !packages.iter().any(|q| q.package_id == p.package_id) {
-                        packages.push(p);
-                    }
+            // (A token that names no user, such as a service client's, has none: the published list stands.)
+            let mine = match client.packages(&app, Scope::Mine).await {
+                Ok(mine) => mine,
+                Err(Error::Auth(_) | Error::InvalidRequest(_)) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+            for p in mine {
+                if !packages.iter().any(|q| q.package_id == p.package_id) {
+                    packages.push(p);
                 }
             }
             let both = serde_json::json!({"app": info, "packages": packages});
