@@ -370,7 +370,7 @@ struct StoreFields {
     /// Its company.
     #[arg(long)]
     company: Option<String>,
-    /// Its URL (http://<IPv4>[:port]).
+    /// Its URL: http(s), an IPv4 address, a port (http://10.0.0.9:30091).
     #[arg(long = "store-url")]
     store_url: Option<String>,
     /// The package translation it needs (appdTransId).
