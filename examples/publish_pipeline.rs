@@ -3,11 +3,11 @@
 //!
 //! ```text
 //! cargo run -p mec-examples --example publish_pipeline        # against a mock AppStore started here
-//! MEC_APPSTORE_URL=https://store:30091/mec-appstore MEC_APPSTORE_TOKEN=... \
+//! MEC_APPSTORE_URL=http://appstore-be:8099 MEC_APPSTORE_TOKEN=... \
 //!   cargo run -p mec-examples --example publish_pipeline
 //! ```
 
-use mec_appstore_client::{Client, PackageStatus, UploadForm};
+use mec_appstore_client::{AppType, Client, PackageStatus, UploadForm};
 use mec_csar::{Limits, PackageBuilder, validate_path};
 use mec_testkit::MockAppStore;
 use std::time::Duration;
@@ -77,16 +77,7 @@ async fn main() -> Result<()> {
     std::fs::write(&icon, b"\x89PNG demo icon")?;
     let registered = store
         .upload(
-            &UploadForm {
-                package: package.clone(),
-                icon,
-                app_type: "Game".into(),
-                affinity: "X86".into(),
-                industry: "Others".into(),
-                show_type: "public".into(),
-                user_id: "ci".into(),
-                user_name: "ci".into(),
-            },
+            &UploadForm::new(&package, icon).app_type(AppType::Game),
             |done, total| println!("uploaded {done} of {total} bytes"),
         )
         .await?;

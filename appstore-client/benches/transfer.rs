@@ -1,7 +1,9 @@
-//! Peak memory of the client while it uploads and downloads a large package, against `MockAppStore`.
+//! Peak memory and time of the client while it uploads and downloads a large package, against `MockAppStore`,
+//! next to a baseline doing the same work with raw reqwest (the same chunks, merge and registration; the same
+//! streamed download to a file).
 //!
-//! `cargo bench -p mec-appstore-client --bench transfer` (sizes in MiB as arguments; default 100 and 1024). The
-//! client runs in a child process, so that its peak RSS (VmHWM) is its own and not the mock's.
+//! `cargo bench -p mec-appstore-client --bench transfer` (sizes in MiB as arguments; default 100 and 1024). Each
+//! transfer runs in a child process, so that its peak RSS (VmHWM) is its own and not the mock's.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -39,24 +41,36 @@ fn write_noise(path: &Path, mib: u64) {
 async fn child(mode: &str, url: &str, token: &str, file: &str, app: &str, pkg: &str) {
     let client = Client::builder(url).access_token(token).build().unwrap();
     let t = Instant::now();
-    let line = if mode == "upload" {
+    let line = if mode == "raw-upload" {
+        raw_upload(url, token, file, &client.identity().unwrap()).await
+    } else if mode == "raw-download" {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{url}/mec/appstore/v1/apps/{app}/packages/{pkg}/action/download"
+            ))
+            .header("access_token", token)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        let mut out = tokio::fs::File::create(file).await.unwrap();
+        let mut stream = response.bytes_stream();
+        let mut n = 0u64;
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk.unwrap();
+            n += chunk.len() as u64;
+            tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
+                .await
+                .unwrap();
+        }
+        format!("{n} -")
+    } else if mode == "upload" {
         let dir = PathBuf::from(file).parent().unwrap().to_owned();
         let icon = dir.join("icon.png");
         std::fs::write(&icon, b"png").unwrap();
         let r = client
-            .upload(
-                &UploadForm {
-                    package: PathBuf::from(file),
-                    icon,
-                    app_type: "Others".into(),
-                    affinity: "X86".into(),
-                    industry: "Others".into(),
-                    show_type: "public".into(),
-                    user_id: "u".into(),
-                    user_name: "n".into(),
-                },
-                |_, _| {},
-            )
+            .upload(&UploadForm::new(PathBuf::from(file), icon), |_, _| {})
             .await
             .unwrap();
         format!("{} {}", r.app_id, r.package_id)
@@ -69,6 +83,96 @@ async fn child(mode: &str, url: &str, token: &str, file: &str, app: &str, pkg: &
         format!("{n} -")
     };
     println!("{line} {} {}", t.elapsed().as_secs_f64(), peak_rss_kib());
+}
+
+/// Whether two files hold the same bytes (read 1 MiB at a time).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (mut a, mut b) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
+    let (mut x, mut y) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = a.read(&mut x).unwrap();
+        if n == 0 {
+            return b.read(&mut y).unwrap() == 0;
+        }
+        if b.read_exact(&mut y[..n]).is_err() || x[..n] != y[..n] {
+            return false;
+        }
+    }
+}
+
+/// The client's chunked upload done by hand with reqwest: 8 MiB chunks read one at a time, the merge, the
+/// registration.
+async fn raw_upload(
+    url: &str,
+    token: &str,
+    file: &str,
+    me: &mec_appstore_client::Identity,
+) -> String {
+    use reqwest::multipart::{Form, Part};
+    use tokio::io::AsyncReadExt;
+    let http = reqwest::Client::new();
+    let base = format!("{url}/mec/appstore/v1/apps");
+    let size = std::fs::metadata(file).unwrap().len();
+    let chunk_size = mec_appstore_client::CHUNK_SIZE;
+    let chunks = size.div_ceil(chunk_size);
+    let mut f = tokio::fs::File::open(file).await.unwrap();
+    let identifier = format!("raw-{size}-{}", std::process::id());
+    for number in 1..=chunks {
+        let len = chunk_size.min(size - (number - 1) * chunk_size);
+        let mut chunk = vec![0u8; usize::try_from(len).unwrap()];
+        f.read_exact(&mut chunk).await.unwrap();
+        let form = Form::new()
+            .part("file", Part::bytes(chunk).file_name("raw.csar"))
+            .text("chunkNumber", number.to_string())
+            .text("identifier", identifier.clone());
+        http.post(format!("{base}/upload"))
+            .header("access_token", token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+    let address = http
+        .get(format!("{base}/merge"))
+        .header("access_token", token)
+        .query(&[("fileName", "raw.csar"), ("guid", &identifier)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = Form::new()
+        .text("fileAddress", address)
+        .part("icon", Part::bytes(b"png".to_vec()).file_name("icon.png"))
+        .text("type", "Others")
+        .text("affinity", "X86")
+        .text("industry", "Others")
+        .text("showType", "public");
+    let r: serde_json::Value = http
+        .post(format!("{base}/vm-register"))
+        .header("access_token", token)
+        .query(&[("userId", &me.user_id), ("userName", &me.user_name)])
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    format!(
+        "{} {}",
+        r["appId"].as_str().unwrap(),
+        r["packageId"].as_str().unwrap()
+    )
 }
 
 fn main() {
@@ -120,27 +224,35 @@ fn main() {
                     String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect::<Vec<_>>()
                 }
             };
-            let up = run(vec!["child".into(), "upload".into(), store.url().into(), store.token().into(), package.display().to_string()]).await;
             let down_file = dir.join("download.bin");
-            let down = run(vec![
-                "child".into(),
-                "download".into(),
-                store.url().into(),
-                store.token().into(),
-                down_file.display().to_string(),
-                up[0].clone(),
-                up[1].clone(),
-            ])
-            .await;
-            let same = std::fs::metadata(&down_file).unwrap().len() == std::fs::metadata(&package).unwrap().len();
+            let mut lines = Vec::new();
+            for (up_mode, down_mode) in [("upload", "download"), ("raw-upload", "raw-download")] {
+                let up = run(vec!["child".into(), up_mode.into(), store.url().into(), store.token().into(), package.display().to_string()]).await;
+                let down = run(vec![
+                    "child".into(),
+                    down_mode.into(),
+                    store.url().into(),
+                    store.token().into(),
+                    down_file.display().to_string(),
+                    up[0].clone(),
+                    up[1].clone(),
+                ])
+                .await;
+                let same = same_file(&down_file, &package);
+                assert!(same, "{down_mode}: the bytes differ");
+                let f = |v: &str| v.parse::<f64>().unwrap();
+                lines.push((f(&up[2]), f(&up[3]), f(&down[2]), f(&down[3])));
+                let _ = std::fs::remove_file(&down_file);
+            }
+            let ((cu, cur, cd, cdr), (ru, rur, rd, rdr)) = (lines[0], lines[1]);
             println!(
-                "{mib} MiB package: upload {:.1} s, client peak RSS {} KiB; download {:.1} s, client peak RSS {} KiB; sizes match: {same}",
-                up[2].parse::<f64>().unwrap(),
-                up[3],
-                down[2].parse::<f64>().unwrap(),
-                down[3]
+                "{mib} MiB package: upload {cu:.1} s, peak RSS {cur} KiB (raw reqwest {ru:.1} s, {rur} KiB: ratios {:.2} time, {:.2} memory); \
+                 download {cd:.1} s, peak RSS {cdr} KiB (raw reqwest {rd:.1} s, {rdr} KiB: ratios {:.2} time, {:.2} memory)",
+                cu / ru,
+                cur / rur,
+                cd / rd,
+                cdr / rdr
             );
-            let _ = std::fs::remove_file(&down_file);
         }
         std::fs::remove_dir_all(&dir).unwrap();
     });

@@ -1,50 +1,81 @@
 //! # mec-appstore-client
 //!
 //! A typed async client of EdgeGallery's AppStore back end (appstore-be): sign-in through user management, apps
-//! and their packages, test requests and their status, publishing, comments, and downloads streamed to any
-//! writer with progress.
+//! and their packages, test requests and their status, publishing, comments, federation with other stores, and
+//! transfers streamed from and to disk with progress.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mec_appstore_client::Error> {
-//! use mec_appstore_client::{AppQuery, Client};
+//! use mec_appstore_client::{AppQuery, AppSortKey, Client, SortOrder};
 //!
-//! let store = Client::builder("https://appstore.example:30091/mec-appstore").build()?;
-//! store.login("https://user-mgmt.example:30067", "tenant", "secret").await?;
-//! let page = store.query_apps(&AppQuery::default()).await?;
+//! // appstore-be itself (port 8099), not the portal: see "Which address" below.
+//! let store = Client::builder("http://appstore-be.example:8099").build()?;
+//! store.login("http://user-mgmt.example:8067", "tenant", "secret").await?;
+//! println!("signed in as {}", store.identity()?.user_name);
+//! let page = store.query_apps(&AppQuery::default().sort(AppSortKey::AppName, SortOrder::Asc)).await?;
 //! for app in page.results {
 //!     println!("{} {} by {}", app.app_id, app.name, app.provider);
 //! }
 //! # Ok(()) }
 //! ```
 //!
-//! Uploads go in one multipart request up to [`CHUNKED_ABOVE`] bytes, and above it in [`CHUNK_SIZE`] chunks
-//! merged by the store, as its own portal does: the client never holds more than one chunk in memory.
+//! ## Which address
 //!
-//! Federation (admin role): the external stores known ([`Client::external_stores`]), packages pushed to them
-//! ([`Client::pushable_packages`], [`Client::push_package`]) or pulled from them ([`Client::pullable_packages`],
-//! [`Client::pull_package`]).
+//! Give the client **appstore-be's own address** (`http://<host>:8099`, the `appstore-be-svc` service; from
+//! outside the cluster through a port forward or a NodePort you expose) and **user-mgmt's** for
+//! [`Client::login`] (`http://<host>:8067`, or its NodePort 30067). The portal's address
+//! (`https://<host>:30091/mec-appstore`, website-gateway in front of appstore-fe) is made for a browser: it
+//! wants a session cookie from its single sign-on and a CSRF token on every change, caps multipart requests at
+//! 10 MB (so chunked uploads above that fail) and limits each user to 100 requests in 10 seconds. GET requests
+//! may pass through it with the token in `X-ACCESS-TOKEN`; uploads, publishing and every other change fail.
+//!
+//! ## Who the user is
+//!
+//! appstore-be refuses (401) any `userId` or `userName` that differs from the token's claims, and wants
+//! `userId` to be a lowercase UUID. The client reads both from the token ([`Client::identity`]) wherever the
+//! store needs them: uploads, deletions, unpublishing, comments, pulls, and the lists of one's own entries
+//! ([`Scope::Mine`]).
+//!
+//! ## Transfers
+//!
+//! Uploads go in one multipart request up to [`CHUNKED_ABOVE`] bytes (and while the request stays under
+//! [`MAX_REQUEST`]), and above it in [`CHUNK_SIZE`] chunks merged by the store, as its own portal does: the
+//! client never holds more than one chunk in memory. Downloads are streamed to any writer; the store sends no
+//! `Content-Length`, so progress counts bytes and a download cut short is found by the HTTP framing and by the
+//! zip end record every package ends with (see [`Client::download_with`]).
+//!
+//! ## Federation (admin role)
+//!
+//! The external stores known ([`Client::external_stores`], [`Client::add_external_store`], ...), packages
+//! pushed to them ([`Client::pushable_packages`], [`Client::push_package`]) or pulled from them
+//! ([`Client::pullable_packages`], [`Client::pull_package`]).
 
+mod federation;
+mod identity;
 mod model;
+mod query;
+mod transfer;
 
 pub use mec_core::client::Error;
-pub use model::{
-    App, AppPackage, AppQuery, AppStatus, Comment, ExternalStore, FederatedPackage, PackageStatus,
-    Page, QueryCtrl, Registered, TestTask, UploadForm,
-};
 
-use futures_util::StreamExt;
+pub use model::{
+    Affinity, App, AppPackage, AppStatus, AppType, Comment, CommentUser, DownloadOptions,
+    ExternalStore, ExternalStoreForm, FederatedPackage, Identity, Industry, PackageEdit,
+    PackageStatus, Page, PullRequest, Registered, ShowType, TestTask, UploadForm, WorkloadType,
+};
+pub use query::{
+    AppFilter, AppQuery, AppSortKey, MAX_PAGE, PackageQuery, PackageSortKey, QueryCtrl, Scope,
+    SortOrder,
+};
+pub use transfer::{CHUNK_SIZE, CHUNKED_ABOVE, MAX_ICON, MAX_PACKAGE, MAX_REQUEST, MAX_VIDEO};
+
 use mec_core::ProblemDetails;
 use mec_core::client::{ApiRequest, ApiResponse, HttpClient, HttpClientBuilder, path_segment};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 const V1: &str = "mec/appstore/v1";
-/// Packages larger than this are uploaded in chunks (the AppStore portal's threshold).
-pub const CHUNKED_ABOVE: u64 = 10 << 20;
-/// The size of one upload chunk (the AppStore portal's).
-pub const CHUNK_SIZE: u64 = 8 << 20;
 const V2: &str = "mec/appstore/v2";
 
 /// Builds a [`Client`].
@@ -63,13 +94,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the timeout of one request (downloads excepted; default 60 s).
+    /// Sets the timeout of one request (transfers excepted; default 60 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.http = self.http.timeout(Some(timeout));
         self
     }
 
-    /// Accepts any server certificate (EdgeGallery portals use self-signed ones).
+    /// Accepts any server certificate (EdgeGallery installations use self-signed ones).
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.accept_invalid_certs = accept;
         self.http = self.http.danger_accept_invalid_certs(accept);
@@ -107,9 +138,21 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// What a 401 with an empty message means: appstore-be's token filter answers with Spring's default error body,
+/// whose message Spring Boot 2.3+ leaves empty (appstore-be `AccessTokenFilter`).
+const REFUSED_TOKEN: &str = "the AppStore refused the access token: it is missing, invalid or expired, or a \
+                             userId/userName sent differs from its claims";
+
+/// What an answer from the portal's gateway means (its path starts with `/mec-appstore/`, or it is the HTML of its
+/// sign-in page).
+const PORTAL: &str = "this is the AppStore portal (website-gateway), which wants a browser session and a CSRF \
+                      token: give the client appstore-be's own address, http://<host>:8099";
+
 /// The AppStore writes errors as `{"code":..,"message":..,"retCode":..}`: the message becomes the problem's
 /// detail and `retCode` its status, so `problem().status` is the AppStore's code (10031: tampered package...).
-fn appstore_error(e: Error) -> Error {
+/// Its token filter writes Spring's `{"status":401,"message":""}`: the detail then says what a 401 means. An
+/// error from the portal's gateway says to use appstore-be's address.
+pub(crate) fn appstore_error(e: Error) -> Error {
     match e {
         Error::Api {
             status,
@@ -127,15 +170,104 @@ fn appstore_error(e: Error) -> Error {
             {
                 problem.status = u32::try_from(code).unwrap_or(problem.status);
             }
+            if status == 401 && problem.detail.is_empty() {
+                REFUSED_TOKEN.clone_into(&mut problem.detail);
+            }
+            let via_portal = problem
+                .extra
+                .get("path")
+                .and_then(|p| p.as_str())
+                .is_some_and(|p| p.starts_with("/mec-appstore/"));
+            if via_portal {
+                problem.detail = if problem.detail.is_empty() {
+                    PORTAL.to_owned()
+                } else {
+                    format!("{}; {PORTAL}", problem.detail)
+                };
+            }
             Error::Api { status, problem }
         }
         other => other,
     }
 }
 
+/// A transport failure, with the chain of causes in the message (a cut connection says so).
+pub(crate) fn transport(e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        mec_core::client::TransportErrorKind::Timeout
+    } else if e.is_connect() {
+        mec_core::client::TransportErrorKind::Connect
+    } else {
+        mec_core::client::TransportErrorKind::Io
+    };
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    Error::Transport {
+        kind,
+        message,
+        source: Some(Box::new(e)),
+    }
+}
+
+/// Decodes a successful answer; an HTML page (the portal's sign-in page, reached by redirection) says so.
+pub(crate) fn decode_body<T: DeserializeOwned>(
+    status: u16,
+    body: &[u8],
+    what: &str,
+) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        let html = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        Error::Decode {
+            status,
+            message: if html {
+                format!("{what}: the answer is an HTML page, not JSON: {PORTAL}")
+            } else {
+                format!("{what}: {e}")
+            },
+        }
+    })
+}
+
+/// What the AppStore's errors say beyond the HTTP status.
+///
+/// appstore-be answers 500 for its business refusals (a tampered package, a test not passed, an unknown id...),
+/// which [`Error::is_retryable`] counts as transient; [`is_refusal`](Self::is_refusal) tells them apart.
+pub trait AppStoreErrorExt {
+    /// The AppStore's own code (`retCode`: 10031 tampered package, 11002 not tested, ...), when it sent one.
+    fn store_code(&self) -> Option<u32>;
+
+    /// Whether the AppStore refused the request for a reason of its own (a `retCode` other than the generic
+    /// 1): sending it again will not help.
+    fn is_refusal(&self) -> bool;
+}
+
+impl AppStoreErrorExt for Error {
+    fn store_code(&self) -> Option<u32> {
+        self.problem()?
+            .extra
+            .get("retCode")?
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok())
+    }
+
+    fn is_refusal(&self) -> bool {
+        self.store_code().is_some_and(|c| c > 1)
+    }
+}
+
+/// A failed answer read into an [`Error::Api`].
+pub(crate) fn api_error(status: u16, body: &[u8]) -> Error {
+    appstore_error(Error::api(status, ProblemDetails::from_body(status, body)))
+}
+
 impl Client {
-    /// A builder for a client of the AppStore whose root is `base_url` (appstore-be itself, `http://host:8099`,
-    /// or the portal's route, `https://host:30091/mec-appstore`).
+    /// A builder for a client of the AppStore whose root is `base_url`: appstore-be itself
+    /// (`http://host:8099`; see the crate documentation for why not the portal).
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             http: HttpClient::builder(base_url).timeout(Some(Duration::from_secs(60))),
@@ -166,6 +298,28 @@ impl Client {
             .clone()
     }
 
+    /// The signed-in user, read from the token's claims (`userId`, `userName`, `authorities`, `exp`; the
+    /// signature is not checked here, the AppStore does).
+    pub fn identity(&self) -> Result<Identity, Error> {
+        let token = self.token().ok_or_else(|| {
+            Error::Auth("no access token: sign in first, or give the client a token".into())
+        })?;
+        identity::decode(&token)
+    }
+
+    /// The user to name in a request: the token's, whose `userId` appstore-be wants as a lowercase UUID.
+    pub(crate) fn user(&self) -> Result<Identity, Error> {
+        let id = self.identity()?;
+        if !identity::is_lowercase_uuid(&id.user_id) {
+            return Err(Error::InvalidRequest(format!(
+                "the token's userId {:?} is not a lowercase UUID, which appstore-be requires where it names the \
+                 user (uploads, deletions, comments, one's own lists); sign in as a user, not a service client",
+                id.user_id
+            )));
+        }
+        Ok(id)
+    }
+
     /// Signs in with EdgeGallery's user management (`POST {user_mgmt}/v1/accesstoken`), doing its CSRF
     /// handshake (a first request obtains the `XSRF-TOKEN` cookie, the second sends it back), and keeps the token.
     pub async fn login(
@@ -185,7 +339,7 @@ impl Client {
             }
             r.send()
         };
-        let mut response = send(None).await.map_err(Self::transport)?;
+        let mut response = send(None).await.map_err(transport)?;
         if !response.status().is_success() {
             let xsrf = response
                 .headers()
@@ -197,16 +351,13 @@ impl Client {
                         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
                 });
             if let Some(t) = xsrf {
-                response = send(Some(&t)).await.map_err(Self::transport)?;
+                response = send(Some(&t)).await.map_err(transport)?;
             }
         }
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(Self::transport)?;
+        let bytes = response.bytes().await.map_err(transport)?;
         if !(200..300).contains(&status) {
-            return Err(appstore_error(Error::api(
-                status,
-                ProblemDetails::from_body(status, &bytes),
-            )));
+            return Err(api_error(status, &bytes));
         }
         let v: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::Auth(format!("the sign-in answer does not decode: {e}")))?;
@@ -237,27 +388,48 @@ impl Client {
     }
 
     async fn json<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T, Error> {
-        self.send(request).await?.json()
+        let what = format!("{} {}", request.method(), request.path());
+        let response = self.send(request).await?;
+        decode_body(response.status(), response.body(), &what)
     }
 
-    /// `GET /v1/apps`: apps by name, provider, type and architecture (the AppStore answers the first 100).
-    pub async fn list_apps(
-        &self,
-        name: Option<&str>,
-        provider: Option<&str>,
-    ) -> Result<Vec<App>, Error> {
+    /// Adds the token's `userId` and `userName` to a request's query.
+    fn as_user(&self, request: ApiRequest) -> Result<ApiRequest, Error> {
+        let me = self.user()?;
+        Ok(request
+            .query("userId", me.user_id)
+            .query("userName", me.user_name))
+    }
+
+    /// Adds the token's `userId` when the scope is [`Scope::Mine`].
+    fn scoped(&self, request: ApiRequest, scope: Scope) -> Result<ApiRequest, Error> {
+        Ok(match scope {
+            Scope::Mine => request.query("userId", self.user()?.user_id),
+            Scope::Published => request,
+        })
+    }
+
+    /// `GET /v1/apps`: apps by name, provider, type and architecture; the published ones, or the signed-in user's
+    /// ([`Scope::Mine`]: every app in which they have a package, in any status). The store answers the first 100.
+    pub async fn list_apps(&self, filter: &AppFilter) -> Result<Vec<App>, Error> {
         let mut r = ApiRequest::get(format!("{V1}/apps"));
-        if let Some(n) = name {
-            r = r.query("name", n);
+        for (key, value) in [
+            ("name", filter.name.as_deref()),
+            ("provider", filter.provider.as_deref()),
+            ("type", filter.app_type.as_ref().map(AppType::as_str)),
+            ("affinity", filter.affinity.as_ref().map(Affinity::as_str)),
+        ] {
+            if let Some(v) = value {
+                r = r.query(key, v);
+            }
         }
-        if let Some(p) = provider {
-            r = r.query("provider", p);
-        }
-        self.json(r).await
+        self.json(self.scoped(r, filter.scope)?).await
     }
 
-    /// `POST /v2/apps/action/query`: a page of apps, filtered and sorted.
+    /// `POST /v2/apps/action/query`: a page of apps, filtered and sorted. Refused before sending when the page
+    /// size is not 1 to [`MAX_PAGE`].
     pub async fn query_apps(&self, query: &AppQuery) -> Result<Page<App>, Error> {
+        query.check()?;
         self.json(ApiRequest::post(format!("{V2}/apps/action/query")).json(query)?)
             .await
     }
@@ -271,26 +443,72 @@ impl Client {
         .await
     }
 
-    /// `DELETE /v1/apps/{appId}` (owner or admin).
-    pub async fn delete_app(
-        &self,
-        app_id: &str,
-        user_id: &str,
-        user_name: &str,
-    ) -> Result<(), Error> {
-        let r = ApiRequest::delete(format!("{V1}/apps/{}", path_segment(app_id)))
-            .query("userId", user_id)
-            .query("userName", user_name);
-        self.send(r).await.map(drop)
+    /// `DELETE /v1/apps/{appId}`: the app, its packages and comments (its owner or an admin; else 403).
+    pub async fn delete_app(&self, app_id: &str) -> Result<(), Error> {
+        let r = ApiRequest::delete(format!("{V1}/apps/{}", path_segment(app_id)));
+        self.send(self.as_user(r)?).await.map(drop)
     }
 
-    /// `GET /v1/apps/{appId}/packages`.
-    pub async fn packages(&self, app_id: &str) -> Result<Vec<AppPackage>, Error> {
-        self.json(ApiRequest::get(format!(
-            "{V1}/apps/{}/packages",
-            path_segment(app_id)
-        )))
-        .await
+    /// `GET /v1/apps/{appId}/packages`: the published packages (not private), or the signed-in user's own in any
+    /// status ([`Scope::Mine`]; the store then refreshes their test status). The first 100.
+    pub async fn packages(&self, app_id: &str, scope: Scope) -> Result<Vec<AppPackage>, Error> {
+        let r = ApiRequest::get(format!("{V1}/apps/{}/packages", path_segment(app_id)));
+        self.json(self.scoped(r, scope)?).await
+    }
+
+    /// `GET /v2/apps/{appId}/packages?limit&offset`: as [`packages`](Self::packages), a page at a time. The store
+    /// pages over all the app's packages and filters the page afterwards, so a page may hold fewer than `limit`.
+    pub async fn packages_paged(
+        &self,
+        app_id: &str,
+        scope: Scope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<AppPackage>, Error> {
+        check_page(limit)?;
+        let r = ApiRequest::get(format!("{V2}/apps/{}/packages", path_segment(app_id)))
+            .query("limit", limit.to_string())
+            .query("offset", offset.to_string());
+        self.json(self.scoped(r, scope)?).await
+    }
+
+    /// `GET /v1/packages?userId`: every package of the signed-in user, newest first.
+    pub async fn my_packages(&self) -> Result<Vec<AppPackage>, Error> {
+        let r = ApiRequest::get(format!("{V1}/packages")).query("userId", self.user()?.user_id);
+        self.json(r).await
+    }
+
+    /// `POST /v2/packages/action/query`: a page of the signed-in user's packages (every user's for an admin),
+    /// filtered and sorted.
+    pub async fn query_my_packages(&self, query: &PackageQuery) -> Result<Page<AppPackage>, Error> {
+        query.check()?;
+        self.json(ApiRequest::post(format!("{V2}/packages/action/query")).json(query)?)
+            .await
+    }
+
+    /// `GET /v2/packages?limit&offset[&startTime&endTime]`: a page of the published, non-private packages,
+    /// newest first; `created` (`yyyy-MM-dd`, both ends) narrows them to a creation period.
+    pub async fn published_packages(
+        &self,
+        offset: u64,
+        limit: u64,
+        created: Option<(&str, &str)>,
+    ) -> Result<Page<AppPackage>, Error> {
+        check_page(limit)?;
+        let mut r = ApiRequest::get(format!("{V2}/packages"))
+            .query("limit", limit.to_string())
+            .query("offset", offset.to_string());
+        if let Some((start, end)) = created {
+            for d in [start, end] {
+                if !is_date(d) {
+                    return Err(Error::InvalidRequest(format!(
+                        "{d:?} is not a date as the AppStore reads it (yyyy-MM-dd)"
+                    )));
+                }
+            }
+            r = r.query("startTime", start).query("endTime", end);
+        }
+        self.json(r).await
     }
 
     fn package_path(app_id: &str, package_id: &str) -> String {
@@ -307,7 +525,8 @@ impl Client {
             .await
     }
 
-    /// `POST .../action/test`: asks the test platform to test the package.
+    /// `POST .../action/test`: asks the test platform to test the package (from `Upload`, `Test_failed`,
+    /// `Test_create_failed` or `Test_success`; else the store's code 11005).
     pub async fn test_package(&self, app_id: &str, package_id: &str) -> Result<TestTask, Error> {
         self.json(ApiRequest::post(format!(
             "{}/action/test",
@@ -341,8 +560,9 @@ impl Client {
         }
     }
 
-    /// `POST .../action/publish` (after a successful test). `price` `None` publishes for free. Both `free` and
-    /// `isFree` are sent: appstore-be reads one, its own portal sends the other.
+    /// `POST .../action/publish` (after a successful test; else the store's code 11002). `price` `None`
+    /// publishes for free. Both `free` and `isFree` are sent: appstore-be reads one, its own portal sends the
+    /// other.
     pub async fn publish(
         &self,
         app_id: &str,
@@ -359,38 +579,24 @@ impl Client {
         self.send(r).await.map(drop)
     }
 
-    /// `POST .../action/unpublish`.
-    pub async fn unpublish(
-        &self,
-        app_id: &str,
-        package_id: &str,
-        user_id: &str,
-        user_name: &str,
-    ) -> Result<(), Error> {
+    /// `POST .../action/unpublish`: takes a published package off the shelf (its owner or an admin; the store's
+    /// code 11011 when it is not published). The app becomes `UnPublish` when none of its packages is published.
+    pub async fn unpublish(&self, app_id: &str, package_id: &str) -> Result<(), Error> {
         let r = ApiRequest::post(format!(
             "{}/action/unpublish",
             Self::package_path(app_id, package_id)
-        ))
-        .query("userId", user_id)
-        .query("userName", user_name);
-        self.send(r).await.map(drop)
+        ));
+        self.send(self.as_user(r)?).await.map(drop)
     }
 
-    /// `DELETE /v1/apps/{appId}/packages/{packageId}`.
-    pub async fn delete_package(
-        &self,
-        app_id: &str,
-        package_id: &str,
-        user_id: &str,
-        user_name: &str,
-    ) -> Result<(), Error> {
-        let r = ApiRequest::delete(Self::package_path(app_id, package_id))
-            .query("userId", user_id)
-            .query("userName", user_name);
-        self.send(r).await.map(drop)
+    /// `DELETE /v1/apps/{appId}/packages/{packageId}` (its owner or an admin). Deleting an app's last package
+    /// deletes the app.
+    pub async fn delete_package(&self, app_id: &str, package_id: &str) -> Result<(), Error> {
+        let r = ApiRequest::delete(Self::package_path(app_id, package_id));
+        self.send(self.as_user(r)?).await.map(drop)
     }
 
-    /// `GET /v1/apps/{appId}/comments`.
+    /// `GET /v1/apps/{appId}/comments`: the newest 100.
     pub async fn comments(&self, app_id: &str) -> Result<Vec<Comment>, Error> {
         self.json(ApiRequest::get(format!(
             "{V1}/apps/{}/comments",
@@ -399,329 +605,53 @@ impl Client {
         .await
     }
 
-    /// `POST /v1/apps/{appId}/comments`: a comment (1 to 1024 characters) and a score (0 to 5).
-    pub async fn add_comment(
+    /// `GET /v2/apps/{appId}/comments?limit&offset`: a page of comments, newest first.
+    pub async fn comments_page(
         &self,
         app_id: &str,
-        user_id: &str,
-        user_name: &str,
-        body: &str,
-        score: f64,
-    ) -> Result<(), Error> {
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Comment>, Error> {
+        check_page(limit)?;
+        self.json(
+            ApiRequest::get(format!("{V2}/apps/{}/comments", path_segment(app_id)))
+                .query("limit", limit.to_string())
+                .query("offset", offset.to_string()),
+        )
+        .await
+    }
+
+    /// `POST /v1/apps/{appId}/comments`: a comment (1 to 1024 characters) and a score (0 to 5) by the signed-in
+    /// user. The store refuses comments on one's own app (its code 12001).
+    pub async fn add_comment(&self, app_id: &str, body: &str, score: f64) -> Result<(), Error> {
         if body.is_empty() || body.chars().count() > 1024 || !(0.0..=5.0).contains(&score) {
             return Err(Error::InvalidRequest(
                 "a comment is 1 to 1024 characters, a score 0 to 5".into(),
             ));
         }
         let r = ApiRequest::post(format!("{V1}/apps/{}/comments", path_segment(app_id)))
-            .query("userId", user_id)
-            .query("userName", user_name)
             .json(&serde_json::json!({"body": body, "score": score}))?;
-        self.send(r).await.map(drop)
-    }
-
-    /// `GET /v1/appstores`: the external stores this one federates with (admin).
-    pub async fn external_stores(&self) -> Result<Vec<ExternalStore>, Error> {
-        self.json(ApiRequest::get(format!("{V1}/appstores"))).await
-    }
-
-    /// `GET /v1/packages/pushable`: packages that can be pushed to other stores (admin).
-    pub async fn pushable_packages(&self) -> Result<Vec<FederatedPackage>, Error> {
-        self.json(ApiRequest::get(format!("{V1}/packages/pushable")))
-            .await
-    }
-
-    /// `POST /v1/packages/{packageId}/action/push`: pushes a package to stores (by their ids); one result per store.
-    pub async fn push_package(
-        &self,
-        package_id: &str,
-        store_ids: &[String],
-    ) -> Result<Vec<bool>, Error> {
-        let r = ApiRequest::post(format!(
-            "{V1}/packages/{}/action/push",
-            path_segment(package_id)
-        ))
-        .json(&serde_json::json!({"targetPlatform": store_ids}))?;
-        self.json(r).await
-    }
-
-    /// `GET /v1/packages/{storeId}/pullable`: packages another store offers (admin).
-    pub async fn pullable_packages(&self, store_id: &str) -> Result<Vec<FederatedPackage>, Error> {
-        self.json(ApiRequest::get(format!(
-            "{V1}/packages/{}/pullable",
-            path_segment(store_id)
-        )))
-        .await
-    }
-
-    /// `POST /v1/packages/{packageId}/action/pull`: imports a package from another store; `request` is the
-    /// pull body appstore-be takes (`sourceStoreId`, `sourceStoreName`, `name`, `provider`, `version`, ...).
-    pub async fn pull_package(
-        &self,
-        package_id: &str,
-        request: &serde_json::Value,
-    ) -> Result<bool, Error> {
-        let r = ApiRequest::post(format!(
-            "{V1}/packages/{}/action/pull",
-            path_segment(package_id)
-        ))
-        .json(request)?;
-        self.json(r).await
-    }
-
-    fn transport(e: reqwest::Error) -> Error {
-        let kind = if e.is_timeout() {
-            mec_core::client::TransportErrorKind::Timeout
-        } else if e.is_connect() {
-            mec_core::client::TransportErrorKind::Connect
-        } else {
-            mec_core::client::TransportErrorKind::Io
-        };
-        Error::Transport {
-            kind,
-            message: e.to_string(),
-            source: Some(Box::new(e)),
-        }
-    }
-
-    async fn send_form(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        form: reqwest::multipart::Form,
-    ) -> Result<Vec<u8>, Error> {
-        let url = self.inner.http.url(path)?;
-        let mut r = self.inner.raw.post(url).query(query).multipart(form);
-        if let Some(t) = self.token() {
-            r = r.header("access_token", t);
-        }
-        let response = r.send().await.map_err(Self::transport)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(Self::transport)?;
-        if !(200..300).contains(&status) {
-            return Err(appstore_error(Error::api(
-                status,
-                ProblemDetails::from_body(status, &body),
-            )));
-        }
-        Ok(body.to_vec())
-    }
-
-    fn listing_fields(form: reqwest::multipart::Form, f: &UploadForm) -> reqwest::multipart::Form {
-        form.text("type", f.app_type.clone())
-            .text("affinity", f.affinity.clone())
-            .text("industry", f.industry.clone())
-            .text("showType", f.show_type.clone())
-    }
-
-    async fn file_part(
-        path: &std::path::Path,
-        max: u64,
-    ) -> Result<reqwest::multipart::Part, Error> {
-        let bytes = read_bounded(path, max).await?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "file".to_owned());
-        Ok(reqwest::multipart::Part::bytes(bytes).file_name(name))
-    }
-
-    /// Uploads a package with its icon (`POST /v1/apps`, or chunks through `/v1/apps/upload`, `/v1/apps/merge` and
-    /// `/v1/apps/vm-register` above [`CHUNKED_ABOVE`]), calling `progress(bytes sent, total)`. The store checks the
-    /// package before registering it; its refusal is an [`Error::Api`] whose problem status is the store's code
-    /// (10029 manifest invalid, 10031 tampered package, ...).
-    pub async fn upload(
-        &self,
-        form: &UploadForm,
-        mut progress: impl FnMut(u64, u64),
-    ) -> Result<Registered, Error> {
-        let size = tokio::fs::metadata(&form.package)
-            .await
-            .map_err(|e| Error::InvalidRequest(format!("{}: {e}", form.package.display())))?
-            .len();
-        let file_name = form
-            .package
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| Error::InvalidRequest("the package path has no file name".into()))?;
-        if file_name.chars().any(char::is_whitespace) {
-            return Err(Error::InvalidRequest(
-                "the AppStore refuses package names with spaces".into(),
-            ));
-        }
-        let query = [
-            ("userId", form.user_id.as_str()),
-            ("userName", form.user_name.as_str()),
-        ];
-        let icon = Self::file_part(&form.icon, 10 << 20).await?;
-        let body = if size <= CHUNKED_ABOVE {
-            // Streamed from the file, never read whole.
-            let file = tokio::fs::File::open(&form.package)
-                .await
-                .map_err(|e| Error::InvalidRequest(format!("{}: {e}", form.package.display())))?;
-            let stream = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-            let package = reqwest::multipart::Part::stream_with_length(stream, size)
-                .file_name(file_name.clone());
-            let multipart = Self::listing_fields(
-                reqwest::multipart::Form::new()
-                    .part("file", package)
-                    .part("icon", icon),
-                form,
-            );
-            let body = self
-                .send_form(&format!("{V1}/apps"), &query, multipart)
-                .await?;
-            progress(size, size);
-            body
-        } else {
-            let address = self
-                .upload_chunks(&form.package, &file_name, size, &mut progress)
-                .await?;
-            let multipart = Self::listing_fields(
-                reqwest::multipart::Form::new()
-                    .text("fileAddress", address)
-                    .part("icon", icon),
-                form,
-            );
-            self.send_form(&format!("{V1}/apps/vm-register"), &query, multipart)
-                .await?
-        };
-        serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            status: 200,
-            message: format!("the registration answer: {e}"),
-        })
-    }
-
-    /// Sends the package in chunks of [`CHUNK_SIZE`], then asks the store to merge them; returns the merged file's
-    /// address.
-    async fn upload_chunks(
-        &self,
-        path: &std::path::Path,
-        file_name: &str,
-        size: u64,
-        progress: &mut impl FnMut(u64, u64),
-    ) -> Result<String, Error> {
-        use tokio::io::AsyncReadExt;
-        let identifier = format!(
-            "{size}-{}",
-            file_name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
-        );
-        let total_chunks = size.div_ceil(CHUNK_SIZE);
-        let mut file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?;
-        let mut sent: u64 = 0;
-        for number in 1..=total_chunks {
-            let len = CHUNK_SIZE.min(size - sent);
-            let mut chunk = vec![
-                0u8;
-                usize::try_from(len)
-                    .map_err(|_| Error::InvalidRequest("chunk too large".into()))?
-            ];
-            file.read_exact(&mut chunk)
-                .await
-                .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?;
-            let form = reqwest::multipart::Form::new()
-                .part(
-                    "file",
-                    reqwest::multipart::Part::bytes(chunk).file_name(file_name.to_owned()),
-                )
-                .text("chunkNumber", number.to_string())
-                .text("chunkSize", CHUNK_SIZE.to_string())
-                .text("currentChunkSize", len.to_string())
-                .text("totalSize", size.to_string())
-                .text("identifier", identifier.clone())
-                .text("filename", file_name.to_owned())
-                .text("relativePath", file_name.to_owned())
-                .text("totalChunks", total_chunks.to_string());
-            self.send_form(&format!("{V1}/apps/upload"), &[], form)
-                .await?;
-            sent += len;
-            progress(sent, size);
-        }
-        let merged = self
-            .send(
-                ApiRequest::get(format!("{V1}/apps/merge"))
-                    .query("fileName", file_name)
-                    .query("guid", identifier),
-            )
-            .await?;
-        Ok(String::from_utf8_lossy(merged.body())
-            .trim()
-            .trim_matches('"')
-            .to_owned())
-    }
-
-    /// `GET .../action/download`: streams the package to `out`, calling `progress(bytes so far, total if known)`,
-    /// never holding it in memory. Returns the bytes written; fails if the connection is cut before the announced
-    /// length.
-    pub async fn download<W: AsyncWrite + Unpin>(
-        &self,
-        app_id: &str,
-        package_id: &str,
-        out: &mut W,
-        mut progress: impl FnMut(u64, Option<u64>),
-    ) -> Result<u64, Error> {
-        let url = self.inner.http.url(&format!(
-            "{}/action/download",
-            Self::package_path(app_id, package_id)
-        ))?;
-        let mut r = self.inner.raw.get(url);
-        if let Some(t) = self.token() {
-            r = r.header("access_token", t);
-        }
-        let response = r.send().await.map_err(Self::transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            let body = response.bytes().await.map_err(Self::transport)?;
-            return Err(appstore_error(Error::api(
-                status,
-                ProblemDetails::from_body(status, &body),
-            )));
-        }
-        let total = response.content_length();
-        let mut stream = response.bytes_stream();
-        let mut written: u64 = 0;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Self::transport)?;
-            out.write_all(&chunk).await.map_err(|e| Error::Transport {
-                kind: mec_core::client::TransportErrorKind::Io,
-                message: format!("writing the download: {e}"),
-                source: Some(Box::new(e)),
-            })?;
-            written += chunk.len() as u64;
-            progress(written, total);
-        }
-        out.flush().await.map_err(|e| Error::Transport {
-            kind: mec_core::client::TransportErrorKind::Io,
-            message: format!("writing the download: {e}"),
-            source: Some(Box::new(e)),
-        })?;
-        if let Some(t) = total
-            && written != t
-        {
-            return Err(Error::Decode {
-                status,
-                message: format!("the download stopped at {written} of {t} bytes"),
-            });
-        }
-        Ok(written)
+        self.send(self.as_user(r)?).await.map(drop)
     }
 }
 
-/// Reads a file of at most `max` bytes.
-async fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>, Error> {
-    let len = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?
-        .len();
-    if len > max {
-        return Err(Error::InvalidRequest(format!(
-            "{} is larger than {max} bytes",
-            path.display()
-        )));
+/// Refuses a page size the store does not take (`@Min(1)`; at most [`MAX_PAGE`]).
+fn check_page(limit: u64) -> Result<(), Error> {
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "a page holds 1 to {MAX_PAGE} results, not {limit}"
+        )))
     }
-    tokio::fs::read(path)
-        .await
-        .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))
+}
+
+/// `yyyy-MM-dd`.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
 }

@@ -1,21 +1,40 @@
 //! Every client operation against wiremock fixtures in appstore-be's own shapes: method, path, query, headers and
-//! body as sent, answers decoded, errors typed.
+//! body exactly as sent (no empty lists, the token's `userId`/`userName`, real sort keys, typed bodies), answers
+//! decoded, errors typed.
 
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
-use mec_appstore_client::{AppQuery, AppStatus, Client, PackageStatus};
+use base64::Engine;
+use mec_appstore_client::{
+    AppFilter, AppQuery, AppSortKey, AppStatus, AppStoreErrorExt, AppType, Client, DownloadOptions,
+    ExternalStoreForm, Industry, PackageEdit, PackageQuery, PackageSortKey, PackageStatus,
+    PullRequest, Scope, ShowType, SortOrder, UploadForm,
+};
 use serde_json::json;
 use std::time::Duration;
-use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const APP: &str = "0123456789abcdef0123456789abcdef";
 const PKG: &str = "fedcba9876543210fedcba9876543210";
+const USER: &str = "39937079-99fe-4cd8-881f-04ca8c4fe09d";
+
+/// A token with user-mgmt's claims.
+fn token() -> String {
+    let enc = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let claims = json!({"user_name": "tenant", "userName": "tenant", "userId": USER,
+        "authorities": ["ROLE_APPSTORE_TENANT"], "exp": 4_000_000_000u64, "jti": "j", "scope": ["all"]});
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        enc(br#"{"alg":"RS256","typ":"JWT"}"#),
+        enc(&serde_json::to_vec(&claims).unwrap())
+    )
+}
 
 async fn setup() -> (MockServer, Client) {
     let server = MockServer::start().await;
-    let client = Client::builder(format!("{}/mec-appstore", server.uri()))
-        .access_token("jwt")
+    let client = Client::builder(format!("{}/be", server.uri()))
+        .access_token(token())
         .build()
         .unwrap();
     (server, client)
@@ -23,71 +42,172 @@ async fn setup() -> (MockServer, Client) {
 
 fn app_json() -> serde_json::Value {
     json!({"appId": APP, "packageId": PKG, "name": "snake", "provider": "acme", "type": "Game", "shortDesc": "a game",
-           "showType": "public", "createTime": "2021-07-02T14:50:00.000+0000", "downloadCount": 3, "affinity": "X86",
+           "showType": "public", "createTime": "2021-07-02 14:50:00", "downloadCount": 3, "affinity": "X86",
            "industry": "Others", "score": 4.5, "status": "Published", "deployMode": "container", "free": true, "price": 0,
            "experienceAble": false, "hotApp": false})
 }
 
 fn package_json(status: &str) -> serde_json::Value {
     json!({"packageId": PKG, "appId": APP, "name": "snake", "version": "1.0", "provider": "acme", "size": "11879",
-           "status": status, "testTaskId": "t1", "deployMode": "container", "createTime": 1625237400000u64})
+           "status": status, "testTaskId": "t1", "deployMode": "container", "createTime": 1625237400000u64,
+           "experienceAble": true, "showType": "public", "userId": USER, "userName": "tenant"})
 }
 
-const BASE: &str = "/mec-appstore/mec/appstore";
+const BASE: &str = "/be/mec/appstore";
 
 #[tokio::test]
-async fn list_query_and_get_apps_with_the_access_token_header() {
+async fn the_default_query_sends_no_empty_list_and_real_sort_keys() {
     let (server, client) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/v1/apps")))
-        .and(header("access_token", "jwt"))
-        .and(query_param("name", "snake"))
-        .and(query_param("provider", "acme"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([app_json()])))
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v2/apps/action/query")))
+        .and(header("access_token", token().as_str()))
+        .and(body_json(json!({"showType": ["public", "inner-public"],
+            "queryCtrl": {"offset": 0, "limit": 20, "sortItem": "createTime", "sortType": "DESC", "status": ["Published"]}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [app_json()], "limit": 20, "offset": 0, "total": 1})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path(format!("{BASE}/v2/apps/action/query")))
-        .and(body_json(json!({"types": [], "showType": [], "affinity": [], "industry": [], "workloadType": [], "userId": "",
-            "queryCtrl": {"offset": 0, "limit": 20, "sortItem": "createTime", "sortType": "DESC", "appName": "", "status": ["Published"]}})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [app_json()], "limit": 20, "offset": 0, "total": 1})))
+        .and(body_json(json!({"types": ["Game"], "industry": ["Smart City"], "workloadType": ["vm"], "userId": USER,
+            "queryCtrl": {"offset": 40, "limit": 20, "sortItem": "appName", "sortType": "ASC", "appName": "sn"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [], "limit": 20, "offset": 40, "total": 0})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client.query_apps(&AppQuery::default()).await.unwrap();
+    assert_eq!(
+        (page.total, page.results[0].status.clone()),
+        (1, Some(AppStatus::Published))
+    );
+    let q = AppQuery::new()
+        .name("sn")
+        .page(40, 20)
+        .sort(AppSortKey::AppName, SortOrder::Asc)
+        .types([AppType::Game])
+        .industries([Industry::SmartCity])
+        .workload_types([mec_appstore_client::WorkloadType::Vm])
+        .show_types([])
+        .statuses([])
+        .user_id(USER);
+    client.query_apps(&q).await.unwrap();
+    // Every sort key has a column name the store knows (none is `name`).
+    let keys: Vec<&str> = AppSortKey::ALL.iter().map(|k| k.as_str()).collect();
+    assert!(keys.contains(&"appName") && !keys.contains(&"name"));
+}
+
+#[tokio::test]
+async fn lists_send_the_tokens_user_id_for_ones_own_entries() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/apps")))
+        .and(query_param("name", "snake"))
+        .and(query_param("type", "Game"))
+        .and(query_param_is_missing("userId"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([app_json()])))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("{BASE}/v1/apps/{APP}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json({
-            let mut a = app_json();
-            a["status"] = json!("Archived");
-            a
-        }))
+        .and(path(format!("{BASE}/v1/apps")))
+        .and(query_param("userId", USER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([app_json()])))
+        .expect(1)
         .mount(&server)
         .await;
-    let apps = client.list_apps(Some("snake"), Some("acme")).await.unwrap();
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/apps/{APP}/packages")))
+        .and(query_param("userId", USER))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([package_json("Upload")])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/apps/{APP}/packages")))
+        .and(query_param_is_missing("userId"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v2/apps/{APP}/packages")))
+        .and(query_param("userId", USER))
+        .and(query_param("limit", "5"))
+        .and(query_param("offset", "10"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([package_json("Upload")])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/packages")))
+        .and(query_param("userId", USER))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([package_json("Test_running")])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v2/packages/action/query")))
+        .and(body_json(json!({"offset": 0, "limit": 20, "sortItem": "version", "sortType": "ASC", "status": ["Upload"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [package_json("Upload")], "limit": 20, "offset": 0, "total": 1})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v2/packages")))
+        .and(query_param("startTime", "2021-07-01"))
+        .and(query_param("endTime", "2021-08-01"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"results": [], "limit": 10, "offset": 0, "total": 0})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let published = client
+        .list_apps(&AppFilter::new().name("snake").app_type(AppType::Game))
+        .await
+        .unwrap();
+    assert_eq!(published[0].type_, Some(AppType::Game));
+    client
+        .list_apps(&AppFilter::new().scope(Scope::Mine))
+        .await
+        .unwrap();
+    let mine = client.packages(APP, Scope::Mine).await.unwrap();
     assert_eq!(
-        (apps[0].name.as_str(), apps[0].status.clone()),
-        ("snake", Some(AppStatus::Published))
+        (mine[0].size_bytes(), mine[0].experience_able),
+        (Some(11879), Some(true))
     );
-    let page = client.query_apps(&AppQuery::default()).await.unwrap();
-    assert_eq!(page.total, 1);
-    let app = client.app(APP).await.unwrap();
+    assert!(
+        client
+            .packages(APP, Scope::Published)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    client
+        .packages_paged(APP, Scope::Mine, 10, 5)
+        .await
+        .unwrap();
     assert_eq!(
-        app.status,
-        Some(AppStatus::Other("Archived".into())),
-        "unknown values are kept"
+        client.my_packages().await.unwrap()[0].status,
+        Some(PackageStatus::TestRunning)
     );
+    let q = PackageQuery::new()
+        .sort(PackageSortKey::Version, SortOrder::Asc)
+        .statuses([PackageStatus::Upload]);
+    assert_eq!(client.query_my_packages(&q).await.unwrap().total, 1);
+    client
+        .published_packages(0, 10, Some(("2021-07-01", "2021-08-01")))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
-async fn packages_test_publish_unpublish_and_delete() {
+async fn changes_name_the_tokens_user() {
     let (server, client) = setup().await;
     let pkg = format!("{BASE}/v1/apps/{APP}/packages/{PKG}");
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/v1/apps/{APP}/packages")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([package_json("Upload")])))
-        .mount(&server)
-        .await;
     Mock::given(method("POST"))
         .and(path(format!("{pkg}/action/test")))
         .respond_with(
@@ -106,41 +226,40 @@ async fn packages_test_publish_unpublish_and_delete() {
         .expect(1)
         .mount(&server)
         .await;
+    for (m, p) in [
+        ("POST", format!("{pkg}/action/unpublish")),
+        ("DELETE", pkg.clone()),
+        ("DELETE", format!("{BASE}/v1/apps/{APP}")),
+    ] {
+        Mock::given(method(m))
+            .and(path(p))
+            .and(query_param("userId", USER))
+            .and(query_param("userName", "tenant"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("done"))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
     Mock::given(method("POST"))
-        .and(path(format!("{pkg}/action/unpublish")))
-        .and(query_param("userId", "u1"))
+        .and(path(format!("{BASE}/v1/apps/{APP}/comments")))
+        .and(query_param("userId", USER))
         .and(query_param("userName", "tenant"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("Unpublish Success"))
+        .and(body_json(json!({"body": "nice", "score": 4.0})))
+        .respond_with(ResponseTemplate::new(200).set_body_string("comments success."))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path(pkg.clone()))
-        .and(query_param("userId", "u1"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("delete package success."))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("{BASE}/v1/apps/{APP}")))
-        .and(query_param("userName", "tenant"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("delete App success."))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let list = client.packages(APP).await.unwrap();
-    assert_eq!(list[0].status, Some(PackageStatus::Upload));
     assert_eq!(
         client.test_package(APP, PKG).await.unwrap().atp_task_id,
         "t1"
     );
     client.publish(APP, PKG, Some(9.5)).await.unwrap();
-    client.unpublish(APP, PKG, "u1", "tenant").await.unwrap();
-    client
-        .delete_package(APP, PKG, "u1", "tenant")
-        .await
-        .unwrap();
-    client.delete_app(APP, "u1", "tenant").await.unwrap();
+    client.unpublish(APP, PKG).await.unwrap();
+    client.delete_package(APP, PKG).await.unwrap();
+    client.delete_app(APP).await.unwrap();
+    client.add_comment(APP, "nice", 4.0).await.unwrap();
+    assert!(client.add_comment(APP, "", 4.0).await.is_err());
+    assert!(client.add_comment(APP, "x", 6.0).await.is_err());
 }
 
 /// Answers "running" twice, then "success".
@@ -194,77 +313,85 @@ async fn errors_carry_the_appstore_code_and_message() {
     let (server, client) = setup().await;
     Mock::given(method("POST"))
         .and(path(format!("{BASE}/v1/apps/{APP}/packages/{PKG}/action/publish")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"timestamp": "2021-07-02T14:50:00.000+0000", "code": 400,
-            "error": "Bad Request", "message": "Test status is not success, publish failed", "path": "/x", "retCode": 11002, "params": [], "data": null})))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"timestamp": "2021-07-02T14:50:00.000+0000", "code": 500,
+            "error": "Internal Server Error", "message": "Test status is not success, publish failed", "path": "/x", "retCode": 11002, "params": null, "data": null})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{BASE}/v1/apps/{APP}")))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"timestamp": "x", "status": 401, "error": "Unauthorized", "message": "Access token expired", "path": "/x"})))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"timestamp": "x", "status": 401, "error": "Unauthorized", "message": "", "path": "/mec/appstore/v1/apps/x"})))
         .mount(&server)
         .await;
     let e = client.publish(APP, PKG, None).await.unwrap_err();
-    assert!(e.is_bad_request());
     let p = e.problem().unwrap();
     assert_eq!(
-        (p.status, p.detail.as_str()),
-        (11002, "Test status is not success, publish failed")
+        (e.status(), p.status, p.detail.as_str()),
+        (
+            Some(500),
+            11002,
+            "Test status is not success, publish failed"
+        )
     );
+    assert!(e.is_refusal() && e.store_code() == Some(11002));
     let e = client.app(APP).await.unwrap_err();
-    assert!(e.is_unauthorized());
-    assert_eq!(e.problem().unwrap().detail, "Access token expired");
+    assert!(e.is_unauthorized() && !e.is_refusal());
+    assert!(
+        e.problem()
+            .unwrap()
+            .detail
+            .contains("refused the access token"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
-async fn comments_list_and_add() {
+async fn the_portal_is_named_when_it_answers() {
     let (server, client) = setup().await;
-    Mock::given(method("GET")).and(path(format!("{BASE}/v1/apps/{APP}/comments")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"commentId": 1, "user": {"userId": "u", "userName": "n"}, "appId": APP, "body": "great", "score": 5, "commentTime": "2021-07-02"}])))
-        .mount(&server).await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE}/v1/apps/{APP}/comments")))
-        .and(query_param("userId", "u1"))
-        .and(body_json(json!({"body": "nice", "score": 4.0})))
-        .respond_with(ResponseTemplate::new(200).set_body_string("comments success."))
-        .expect(1)
+    // The gateway's sign-in page, reached by redirection, and its CSRF refusal.
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("<!DOCTYPE html><html><title>EdgeGallery</title></html>"),
+        )
         .mount(&server)
         .await;
-    assert_eq!(client.comments(APP).await.unwrap()[0].body, "great");
-    client
-        .add_comment(APP, "u1", "tenant", "nice", 4.0)
-        .await
-        .unwrap();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"timestamp": "x", "status": 403, "error": "Forbidden",
+            "message": "", "path": "/mec-appstore/mec/appstore/v1/apps/x/packages/y/action/test"}),
+        ))
+        .mount(&server)
+        .await;
+    let e = client.app(APP).await.unwrap_err();
+    assert!(e.to_string().contains("appstore-be's own address"), "{e}");
+    let e = client.test_package(APP, PKG).await.unwrap_err();
+    assert!(e.is_forbidden());
     assert!(
-        client
-            .add_comment(APP, "u1", "tenant", "", 4.0)
-            .await
-            .is_err()
-    );
-    assert!(
-        client
-            .add_comment(APP, "u1", "tenant", "x", 6.0)
-            .await
-            .is_err()
+        e.problem().unwrap().detail.contains("http://<host>:8099"),
+        "{e}"
     );
 }
 
 #[tokio::test]
-async fn download_streams_to_a_writer_with_progress() {
+async fn downloads_ask_for_images_and_stream_with_progress() {
     let (server, client) = setup().await;
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     Mock::given(method("GET"))
         .and(path(format!(
             "{BASE}/v1/apps/{APP}/packages/{PKG}/action/download"
         )))
-        .and(header("access_token", "jwt"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_bytes(data.clone())
-                .insert_header(
-                    "content-disposition",
-                    "attachment; filename=snake_download.zip",
-                ),
-        )
+        .and(header("access_token", token().as_str()))
+        .and(query_param_is_missing("isDownloadImage"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(data.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{BASE}/v1/apps/{APP}/packages/{PKG}/action/download"
+        )))
+        .and(query_param("isDownloadImage", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"with images".to_vec()))
+        .expect(1)
         .mount(&server)
         .await;
     let mut out = Vec::new();
@@ -273,24 +400,39 @@ async fn download_streams_to_a_writer_with_progress() {
         .download(APP, PKG, &mut out, |done, total| seen.push((done, total)))
         .await
         .unwrap();
-    assert_eq!(n, 300_000);
-    assert_eq!(out, data);
-    assert_eq!(seen.last(), Some(&(300_000, Some(300_000))));
-    Mock::given(method("GET"))
-        .and(path(format!(
-            "{BASE}/v1/apps/{APP}/packages/missing/action/download"
-        )))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .set_body_json(json!({"message": "package not found", "retCode": 11001})),
+    assert_eq!((n, out == data), (300_000, true));
+    assert_eq!(
+        seen.last(),
+        Some(&(300_000, Some(300_000))),
+        "a Content-Length, when sent, is the total"
+    );
+    let mut images = Vec::new();
+    client
+        .download_with(
+            APP,
+            PKG,
+            &DownloadOptions::default().with_images(true),
+            &mut images,
+            |_, _| {},
         )
+        .await
+        .unwrap();
+    assert_eq!(images, b"with images");
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/apps/{APP}/icon")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"icon".to_vec()))
         .mount(&server)
         .await;
-    let e = client
-        .download(APP, "missing", &mut Vec::new(), |_, _| {})
-        .await
-        .unwrap_err();
-    assert_eq!(e.problem().unwrap().status, 11001);
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/apps/{APP}/packages/{PKG}/icon")))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![0u8; (10 << 20) + 1]))
+        .mount(&server)
+        .await;
+    assert_eq!(client.app_icon(APP).await.unwrap(), b"icon");
+    assert!(
+        client.package_icon(APP, PKG).await.is_err(),
+        "an icon is 10 MiB at most"
+    );
 }
 
 /// First answer: 403 with the XSRF cookie; second (with the cookie and header): the token.
@@ -309,7 +451,7 @@ impl Respond for Csrf {
                     .get("cookie")
                     .is_some_and(|c| c.to_str().unwrap_or("").contains("XSRF-TOKEN=xsrf-123")) =>
             {
-                ResponseTemplate::new(200).set_body_json(json!({"accessToken": "fresh-jwt"}))
+                ResponseTemplate::new(200).set_body_json(json!({"accessToken": token()}))
             }
             _ => ResponseTemplate::new(403)
                 .insert_header("set-cookie", "XSRF-TOKEN=xsrf-123; Path=/"),
@@ -318,7 +460,7 @@ impl Respond for Csrf {
 }
 
 #[tokio::test]
-async fn login_does_the_csrf_handshake_and_uses_the_token() {
+async fn login_does_the_csrf_handshake_and_reads_the_user_from_the_token() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/accesstoken"))
@@ -329,25 +471,22 @@ async fn login_does_the_csrf_handshake_and_uses_the_token() {
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/mec/appstore/v1/apps"))
-        .and(header("access_token", "fresh-jwt"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .expect(1)
-        .mount(&server)
-        .await;
     let client = Client::builder(server.uri()).build().unwrap();
     client
         .login(&server.uri(), "tenant", "secret")
         .await
         .unwrap();
-    assert!(client.list_apps(None, None).await.unwrap().is_empty());
+    let me = client.identity().unwrap();
+    assert_eq!(
+        (me.user_id.as_str(), me.user_name.as_str()),
+        (USER, "tenant")
+    );
 
     let denied = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(401)
-                .set_body_json(json!({"code": 401, "message": "wrong password"})),
+                .set_body_json(json!({"code": 70017, "message": "Login failed."})),
         )
         .mount(&denied)
         .await;
@@ -356,25 +495,16 @@ async fn login_does_the_csrf_handshake_and_uses_the_token() {
         .await
         .unwrap_err();
     assert!(e.is_unauthorized());
-    assert_eq!(e.problem().unwrap().detail, "wrong password");
+    assert_eq!(e.problem().unwrap().detail, "Login failed.");
 }
 
-fn upload_form(dir: &std::path::Path, size: usize) -> mec_appstore_client::UploadForm {
+fn upload_form(dir: &std::path::Path, size: usize) -> UploadForm {
     std::fs::create_dir_all(dir).unwrap();
     let package = dir.join("app.csar");
     std::fs::write(&package, vec![7u8; size]).unwrap();
     let icon = dir.join("icon.png");
     std::fs::write(&icon, b"png").unwrap();
-    mec_appstore_client::UploadForm {
-        package,
-        icon,
-        app_type: "Game".into(),
-        affinity: "X86".into(),
-        industry: "Others".into(),
-        show_type: "public".into(),
-        user_id: "u1".into(),
-        user_name: "tenant".into(),
-    }
+    UploadForm::new(package, icon).app_type(AppType::Game)
 }
 
 fn multipart_has(req: &Request, needles: &[&str]) -> bool {
@@ -387,42 +517,69 @@ fn multipart_has(req: &Request, needles: &[&str]) -> bool {
     ct.starts_with("multipart/form-data") && needles.iter().all(|n| body.contains(n))
 }
 
-/// Accepts a registration only when the multipart form carries every expected part.
-struct Register(&'static [&'static str]);
+fn multipart_lacks(req: &Request, needles: &[&str]) -> bool {
+    let body = String::from_utf8_lossy(&req.body);
+    needles.iter().all(|n| !body.contains(n))
+}
 
-impl Respond for Register {
+/// Accepts a multipart request only when it carries every expected part and none of the unwanted ones.
+struct Parts(
+    &'static [&'static str],
+    &'static [&'static str],
+    serde_json::Value,
+);
+
+impl Respond for Parts {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        if multipart_has(req, self.0) {
-            ResponseTemplate::new(200).set_body_json(json!({"appName": "snake", "appId": APP, "packageId": PKG, "provider": "acme", "version": "1.0"}))
+        if multipart_has(req, self.0) && multipart_lacks(req, self.1) {
+            ResponseTemplate::new(200).set_body_json(self.2.clone())
         } else {
             ResponseTemplate::new(400)
-                .set_body_json(json!({"message": "missing parts", "retCode": 1}))
+                .set_body_json(json!({"message": "unexpected parts", "retCode": 1}))
         }
     }
 }
 
+fn registered() -> serde_json::Value {
+    json!({"appName": "snake", "appId": APP, "packageId": PKG, "provider": "acme", "version": "1.0"})
+}
+
 #[tokio::test]
-async fn upload_sends_one_multipart_request_with_every_part() {
+async fn upload_sends_one_multipart_request_with_every_part_as_the_tokens_user() {
     let (server, client) = setup().await;
     Mock::given(method("POST"))
         .and(path(format!("{BASE}/v1/apps")))
-        .and(header("access_token", "jwt"))
-        .and(query_param("userId", "u1"))
+        .and(header("access_token", token().as_str()))
+        .and(query_param("userId", USER))
         .and(query_param("userName", "tenant"))
-        .respond_with(Register(&[
-            "name=\"file\"; filename=\"app.csar\"",
-            "name=\"icon\"; filename=\"icon.png\"",
-            "name=\"type\"\r\n\r\nGame",
-            "name=\"affinity\"\r\n\r\nX86",
-            "name=\"industry\"\r\n\r\nOthers",
-            "name=\"showType\"\r\n\r\npublic",
-        ]))
+        .respond_with(Parts(
+            &[
+                "name=\"file\"; filename=\"app.csar\"",
+                "name=\"icon\"; filename=\"icon.png\"",
+                "name=\"demoVideo\"; filename=\"demo.mp4\"",
+                "name=\"type\"\r\n\r\nGame",
+                "name=\"affinity\"\r\n\r\nARM64",
+                "name=\"industry\"\r\n\r\nOthers",
+                "name=\"showType\"\r\n\r\ninner-public",
+                "name=\"testTaskId\"\r\n\r\natp-7",
+                "name=\"experienceAble\"\r\n\r\ntrue",
+            ],
+            &[],
+            registered(),
+        ))
         .expect(1)
         .mount(&server)
         .await;
     let dir = std::env::temp_dir().join(format!("wm-upload-{}", std::process::id()));
+    let video = dir.join("demo.mp4");
+    let form = upload_form(&dir, 1000)
+        .affinity(mec_appstore_client::Affinity::Arm64)
+        .show_type(ShowType::InnerPublic)
+        .test_task_id("atp-7")
+        .experience_able(true);
+    std::fs::write(&video, b"mp4").unwrap();
     let r = client
-        .upload(&upload_form(&dir, 1000), |_, _| {})
+        .upload(&form.demo_video(&video), |_, _| {})
         .await
         .unwrap();
     assert_eq!((r.app_id.as_str(), r.package_id.as_str()), (APP, PKG));
@@ -434,7 +591,9 @@ async fn large_uploads_send_numbered_chunks_then_merge_then_register() {
     let (server, client) = setup().await;
     Mock::given(method("POST"))
         .and(path(format!("{BASE}/v1/apps/upload")))
-        .respond_with(ResponseTemplate::new(200).set_body_string("upload package block success"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string("Upload package block successfully."),
+        )
         .expect(2)
         .mount(&server)
         .await;
@@ -449,10 +608,16 @@ async fn large_uploads_send_numbered_chunks_then_merge_then_register() {
         .await;
     Mock::given(method("POST"))
         .and(path(format!("{BASE}/v1/apps/vm-register")))
-        .respond_with(Register(&[
-            "name=\"fileAddress\"\r\n\r\n0123456789abcdef0123456789abcdef/app.csar",
-            "name=\"icon\"",
-        ]))
+        .and(query_param("userId", USER))
+        .respond_with(Parts(
+            &[
+                "name=\"fileAddress\"\r\n\r\n0123456789abcdef0123456789abcdef/app.csar",
+                "name=\"icon\"",
+                "name=\"showType\"\r\n\r\npublic",
+            ],
+            &["name=\"file\""],
+            registered(),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -462,15 +627,13 @@ async fn large_uploads_send_numbered_chunks_then_merge_then_register() {
         .upload(&upload_form(&dir, size), |_, _| {})
         .await
         .unwrap();
-    let chunks: Vec<Request> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
+    let requests = server.received_requests().await.unwrap();
+    let chunks: Vec<&Request> = requests
+        .iter()
         .filter(|r| r.url.path().ends_with("/v1/apps/upload"))
         .collect();
     assert!(multipart_has(
-        &chunks[0],
+        chunks[0],
         &[
             "name=\"chunkNumber\"\r\n\r\n1",
             "name=\"totalChunks\"\r\n\r\n2",
@@ -478,70 +641,85 @@ async fn large_uploads_send_numbered_chunks_then_merge_then_register() {
         ]
     ));
     assert!(multipart_has(
-        &chunks[1],
+        chunks[1],
         &[
             "name=\"chunkNumber\"\r\n\r\n2",
             "name=\"currentChunkSize\"\r\n\r\n2097153"
         ]
     ));
+    // One identifier per upload, the same for its chunks and the merge.
+    let identifier = |r: &Request| {
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        body.split("name=\"identifier\"\r\n\r\n")
+            .nth(1)
+            .unwrap()
+            .split("\r\n")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(identifier(chunks[0]), identifier(chunks[1]));
+    let merge = requests
+        .iter()
+        .find(|r| r.url.path().ends_with("/merge"))
+        .unwrap();
+    assert!(
+        merge
+            .url
+            .query()
+            .unwrap()
+            .contains(&format!("guid={}", identifier(chunks[0])))
+    );
+
+    // A merge that finds nothing (200 and an empty address) is an error, not a registration of nothing.
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(""))
+        .mount(&server)
+        .await;
+    let e = client
+        .upload(&upload_form(&dir, size), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("merged nothing"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
-async fn federation_push_and_pull() {
+async fn edits_send_what_changes_and_keep_experience_able() {
     let (server, client) = setup().await;
     Mock::given(method("GET"))
-        .and(path(format!("{BASE}/v1/appstores")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!([{"appStoreId": "s1", "appStoreName": "partner", "url": "https://partner"}]),
+        .and(path(format!("{BASE}/v1/apps/{APP}/packages/{PKG}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(package_json("Published")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{BASE}/v1/apps/{APP}/package/{PKG}")))
+        .respond_with(Parts(
+            &[
+                "name=\"shortDesc\"\r\n\r\nbetter",
+                "name=\"experienceAble\"\r\n\r\ntrue",
+                "name=\"doc\"; filename=\"README.md\"",
+            ],
+            &["name=\"type\"", "name=\"industry\"", "name=\"icon\""],
+            package_json("Published"),
         ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET")).and(path(format!("{BASE}/v1/packages/pushable")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"packageId": PKG, "name": "snake", "targetPlatform": ["s2"], "latestPushTime": "x"}])))
-        .mount(&server).await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE}/v1/packages/{PKG}/action/push")))
-        .and(body_json(json!({"targetPlatform": ["s1"]})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([true])))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{BASE}/v1/packages/s1/pullable")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!([{"packageId": "p9", "name": "tetris", "version": "2"}])),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{BASE}/v1/packages/p9/action/pull")))
-        .and(body_json(json!({"sourceStoreId": "s1"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!(true)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    assert_eq!(
-        client.external_stores().await.unwrap()[0].app_store_name,
-        "partner"
-    );
-    let pushable = client.pushable_packages().await.unwrap();
-    assert_eq!(pushable[0].extra["latestPushTime"], "x");
-    assert_eq!(
-        client.push_package(PKG, &["s1".into()]).await.unwrap(),
-        [true]
-    );
-    assert_eq!(
-        client.pullable_packages("s1").await.unwrap()[0].name,
-        "tetris"
-    );
-    assert!(
-        client
-            .pull_package("p9", &json!({"sourceStoreId": "s1"}))
-            .await
-            .unwrap()
-    );
+    let dir = std::env::temp_dir().join(format!("wm-edit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("README.md"), b"# snake").unwrap();
+    let mut edit = PackageEdit::default();
+    edit.short_desc = Some("better".into());
+    edit.doc = Some(dir.join("README.md"));
+    client.edit_package(APP, PKG, &edit).await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -555,14 +733,10 @@ async fn failed_uploads_are_typed() {
         ),
         (
             500,
-            json!({"code": 500, "message": "unzip csar with exception.", "retCode": 10013}),
+            json!({"code": 500, "message": "the app package is illegal and may have been tampered!", "retCode": 10031}),
             500,
         ),
-        (
-            401,
-            json!({"status": 401, "message": "Access token expired"}),
-            401,
-        ),
+        (401, json!({"status": 401, "message": ""}), 401),
     ] {
         let (server, client) = setup().await;
         Mock::given(method("POST"))
@@ -575,10 +749,7 @@ async fn failed_uploads_are_typed() {
             .unwrap_err();
         assert_eq!(e.status(), Some(check), "{e}");
         assert!(!e.problem().unwrap().detail.is_empty(), "{e}");
-        if status == 500 {
-            assert!(e.is_retryable());
-            assert_eq!(e.problem().unwrap().status, 10013);
-        }
+        assert_eq!(e.is_refusal(), status == 500, "{e}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -595,7 +766,7 @@ async fn an_upload_whose_connection_is_cut_is_a_transport_error() {
         }
     });
     let client = Client::builder(format!("http://{addr}"))
-        .access_token("jwt")
+        .access_token(token())
         .build()
         .unwrap();
     let dir = std::env::temp_dir().join(format!("wm-cut-{}", std::process::id()));
@@ -609,4 +780,123 @@ async fn an_upload_whose_connection_is_cut_is_a_transport_error() {
     );
     assert!(e.is_retryable());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn federation_sends_typed_bodies() {
+    let (server, client) = setup().await;
+    let store = json!({"appStoreId": "2c1d7e0a-0000-4000-8000-000000000001", "appStoreName": "partner",
+        "appStoreVersion": "1.5", "company": "acme", "url": "http://10.0.0.9:30091", "appdTransId": "t1",
+        "addedTime": "2022-01-01 00:00:00"});
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/appstores")))
+        .respond_with(Parts(
+            &[
+                "name=\"appStoreName\"\r\n\r\npartner",
+                "name=\"appStoreVersion\"\r\n\r\n1.5",
+                "name=\"company\"\r\n\r\nacme",
+                "name=\"url\"\r\n\r\nhttp://10.0.0.9:30091",
+                "name=\"appdTransId\"\r\n\r\nt1",
+                "name=\"schema\"\r\n\r\nhttp",
+            ],
+            &["name=\"description\""],
+            store.clone(),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{BASE}/v1/appstores/2c1d7e0a-0000-4000-8000-000000000001"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(store.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{BASE}/v1/appstores/00000000-0000-4000-8000-000000000000"
+        )))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/packages/pushable")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([{"packageId": PKG, "name": "snake",
+            "targetPlatform": ["s2"], "latestPushTime": "x", "type": "Game"}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/packages/{PKG}/action/push")))
+        .and(body_json(json!({"targetPlatform": ["s1"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([true])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/v1/packages/2c1d7e0a-0000-4000-8000-000000000001/pullable")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"packageId": "p9", "name": "tetris",
+            "provider": "other", "version": "2", "affinity": "X86", "industry": "Others", "type": "Game",
+            "shortDesc": "blocks", "atpTestStatus": "success"}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/v1/packages/p9/action/pull")))
+        .and(body_json(json!({"sourceStoreId": "2c1d7e0a-0000-4000-8000-000000000001", "sourceStoreName": "partner",
+            "name": "tetris", "provider": "other", "version": "2", "atpTestStatus": "success", "affinity": "X86",
+            "shortDesc": "blocks", "industry": "Others", "type": "Game", "userId": USER, "userName": "tenant"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(true)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut form = ExternalStoreForm::new("partner", "1.5", "acme", "http://10.0.0.9:30091", "t1");
+    form.schema = Some("http".into());
+    let added = client.add_external_store(&form).await.unwrap();
+    let mut bad = form.clone();
+    bad.schema = Some("ftp".into());
+    assert!(
+        client.add_external_store(&bad).await.is_err(),
+        "schema is http or https"
+    );
+    let mut long = form.clone();
+    long.app_store_name = Some("x".repeat(65));
+    assert!(
+        client.add_external_store(&long).await.is_err(),
+        "names are 64 characters at most"
+    );
+    assert_eq!(
+        client
+            .external_store("00000000-0000-4000-8000-000000000000")
+            .await
+            .unwrap(),
+        None
+    );
+    let pushable = client.pushable_packages().await.unwrap();
+    assert_eq!(
+        (
+            pushable[0].extra["latestPushTime"].clone(),
+            pushable[0].type_.clone()
+        ),
+        (json!("x"), Some(AppType::Game))
+    );
+    assert_eq!(
+        client.push_package(PKG, &["s1".into()]).await.unwrap(),
+        [true]
+    );
+    let source = client
+        .external_store(&added.app_store_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let offered = client
+        .pullable_packages(&source.app_store_id)
+        .await
+        .unwrap();
+    assert!(
+        client
+            .pull_package("p9", &PullRequest::new(&source, &offered[0]))
+            .await
+            .unwrap()
+    );
 }

@@ -35,7 +35,7 @@
 mod appstore;
 mod mep;
 
-pub use appstore::{MOCK_APPSTORE_TOKEN, MockAppStore};
+pub use appstore::{AppStoreRole, AppStoreUser, MockAppStore};
 
 pub use mep::{
     Answered, AppInstance, AppState, Claims, DEFAULT_LIVENESS_INTERVAL, DeliveryRecord,
