@@ -181,21 +181,22 @@ async fn registration_throughput() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn memory_per_service() {
-    let engine = engine_on(Arc::new(MemoryStore::new())).await;
-    register_all(&engine, 200).await; // warm the allocator and the indexes
-    let before = rss_kib();
-    register_all(&engine, SERVICES).await;
-    let after = rss_kib();
-    println!(
-        "memory per registered service, engine on the memory store: {:.2} KiB",
-        (after.saturating_sub(before)) as f64 / SERVICES as f64
-    );
-    drop(engine);
-
-    let mut builder = mec_testkit::MockMep::builder()
-        .without_auth()
-        .system_clock();
+/// The growth of this process's resident memory per registered service, each measure in a fresh process so
+/// that memory freed by an earlier measure does not hide the growth.
+async fn memory_per_service(which: &str) {
+    if which == "engine" {
+        let engine = engine_on(Arc::new(MemoryStore::new())).await;
+        register_all(&engine, 200).await; // warm the allocator and the indexes
+        let before = rss_kib();
+        register_all(&engine, SERVICES).await;
+        let after = rss_kib();
+        println!(
+            "memory per registered service, engine on the memory store: {:.2} KiB",
+            (after.saturating_sub(before)) as f64 / SERVICES as f64
+        );
+        return;
+    }
+    let mut builder = mec_testkit::MockMep::builder().without_auth().system_clock();
     for i in 0..APPS {
         builder = builder.app(AppInstance::new(app(i)));
     }
@@ -203,11 +204,7 @@ async fn memory_per_service() {
     let client = reqwest::Client::new();
     let post = |i: usize| {
         client
-            .post(format!(
-                "{}/mec_service_mgmt/v1/applications/{}/services",
-                mep.url(),
-                app(i % APPS)
-            ))
+            .post(format!("{}/mec_service_mgmt/v1/applications/{}/services", mep.url(), app(i % APPS)))
             .json(&service(i))
             .send()
     };
@@ -225,15 +222,30 @@ async fn memory_per_service() {
     );
 }
 
+fn measure_in_a_fresh_process(which: &str) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--memory", which])
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    if let Some(i) = args.iter().position(|a| a == "--memory") {
+        let which = args.get(i + 1).cloned().unwrap_or_default();
+        rt.block_on(memory_per_service(&which));
+        return;
+    }
     rt.block_on(async {
         discovery().await;
         registration_throughput().await;
-        memory_per_service().await;
     });
+    measure_in_a_fresh_process("engine");
+    measure_in_a_fresh_process("mock");
 }

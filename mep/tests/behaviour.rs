@@ -2,7 +2,7 @@
 //! real routers, If-Match races, the liveness sweep, notification delivery with failing receivers, limits,
 //! termination, and (for the durable store) restarts.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

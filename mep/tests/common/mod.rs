@@ -1,7 +1,7 @@
 //! What the engine tests share: an engine over a given store, served through the real routers, a manual clock,
 //! and a notification sink on a real socket.
 
-#![allow(clippy::unwrap_used, dead_code, unreachable_pub)]
+#![allow(clippy::unwrap_used, clippy::panic, dead_code, unreachable_pub)]
 
 use axum::Router;
 use axum::body::{Body, to_bytes};

@@ -258,25 +258,29 @@ pub fn service_representation(ctx: &RequestContext, app: &str, s: ServiceInfo) -
 }
 
 fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInfo {
-    let Some(id) = s.ser_instance_id.clone() else {
+    let Some(id) = s.ser_instance_id.as_deref() else {
         return s;
     };
-    let href = ctx.href(&format!("{ROOT}/applications/{app}/services/{id}"));
+    let href = format!("{}{ROOT}/applications/{app}/services/{id}", ctx.base_path);
+    let beats = s.liveness_interval.is_some_and(|i| i > 0);
     let links = s.links.get_or_insert_with(ServiceLinks::default);
-    let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
-    if self_link.href.is_none() {
-        self_link.href = Some(href.clone());
-    }
-    if s.liveness_interval.is_some_and(|i| i > 0) {
+    if beats {
         let liveness = format!("{href}/liveness");
         // EdgeGallery's mep-agent reads only `_links.self.liveness`, a path it appends to the MEP's address
         // (mep-agent `src/service/heart.go`); it is written next to ETSI's link under EdgeGallery's `/mep` layout.
-        if ctx.base_path == EDGEGALLERY_PREFIX && self_link.liveness.is_none() {
-            self_link.liveness = Some(liveness.clone());
+        if ctx.base_path == EDGEGALLERY_PREFIX {
+            let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
+            if self_link.liveness.is_none() {
+                self_link.liveness = Some(liveness.clone());
+            }
         }
         if links.liveness.is_none() {
             links.liveness = Some(LinkType { href: liveness });
         }
+    }
+    let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
+    if self_link.href.is_none() {
+        self_link.href = Some(href);
     }
     s
 }

@@ -235,7 +235,9 @@ struct RouteFault {
 
 #[derive(Debug)]
 struct Inner {
-    requests: VecDeque<RecordedRequest>,
+    /// The last requests, their bodies kept as the bytes received (decoded when read: a decoded JSON value
+    /// takes several times the memory).
+    requests: VecDeque<(RecordedRequest, Option<axum::body::Bytes>)>,
     /// Requests received in all, the forgotten included.
     received: u64,
     limit: usize,
@@ -275,7 +277,16 @@ impl Recorder {
     }
 
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.iter().cloned().collect()
+        self.lock()
+            .requests
+            .iter()
+            .map(|(r, body)| RecordedRequest {
+                body: body
+                    .as_ref()
+                    .and_then(|b| serde_json::from_slice(b).ok()),
+                ..r.clone()
+            })
+            .collect()
     }
 
     /// Requests received in all, including those the bounded log no longer holds.
@@ -293,12 +304,16 @@ impl Recorder {
         e.seen = inner
             .requests
             .iter()
-            .filter(|r| e.matcher.matches(r) && e.answered.accepts(r.status))
+            .filter(|(r, _)| e.matcher.matches(r) && e.answered.accepts(r.status))
             .count();
         inner.expectations.push(e);
     }
 
     fn push(&self, r: RecordedRequest) {
+        self.push_with_body(r, None);
+    }
+
+    fn push_with_body(&self, r: RecordedRequest, body: Option<axum::body::Bytes>) {
         let mut inner = self.lock();
         inner.received += 1;
         for e in &mut inner.expectations {
@@ -309,7 +324,7 @@ impl Recorder {
         while inner.requests.len() >= inner.limit {
             inner.requests.pop_front();
         }
-        inner.requests.push_back(r);
+        inner.requests.push_back((r, body));
     }
 
     pub(crate) fn inject(&self, matcher: RequestMatcher, fault: Fault, times: Option<usize>) {
@@ -357,7 +372,7 @@ impl Recorder {
                     String::new()
                 }
             ));
-            for r in &inner.requests {
+            for (r, _) in &inner.requests {
                 report.push_str(&format!("  {r}\n"));
             }
         }
@@ -416,9 +431,7 @@ pub(crate) async fn record(
     } else {
         match to_bytes(body, body_limit).await {
             Ok(bytes) => {
-                let kept = (bytes.len() <= KEPT_BODY)
-                    .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-                    .flatten();
+                let kept = (bytes.len() <= KEPT_BODY && !bytes.is_empty()).then(|| bytes.clone());
                 (Body::from(bytes), kept)
             }
             Err(_) => {
@@ -461,11 +474,11 @@ pub(crate) async fn record(
         path,
         query,
         app_instance_id: app,
-        body: kept.filter(|_| status != 401 && status != 403),
+        body: None,
         status,
     };
     tracing::info!("{recorded} in {} ms", started.elapsed().as_millis());
-    recorder.push(recorded);
+    recorder.push_with_body(recorded, kept.filter(|_| status != 401 && status != 403));
     response
 }
 
