@@ -196,7 +196,9 @@ async fn memory_per_service(which: &str) {
         );
         return;
     }
-    let mut builder = mec_testkit::MockMep::builder().without_auth().system_clock();
+    let mut builder = mec_testkit::MockMep::builder()
+        .without_auth()
+        .system_clock();
     for i in 0..APPS {
         builder = builder.app(AppInstance::new(app(i)));
     }
@@ -204,7 +206,11 @@ async fn memory_per_service(which: &str) {
     let client = reqwest::Client::new();
     let post = |i: usize| {
         client
-            .post(format!("{}/mec_service_mgmt/v1/applications/{}/services", mep.url(), app(i % APPS)))
+            .post(format!(
+                "{}/mec_service_mgmt/v1/applications/{}/services",
+                mep.url(),
+                app(i % APPS)
+            ))
             .json(&service(i))
             .send()
     };

@@ -330,6 +330,121 @@ async fn failing_receivers_are_retried_and_never_delay_others(backend: Backend) 
     assert!(failed[0].callback.ends_with("/dead"));
 }
 
+/// One app's subscriptions whose callbacks hang take only that app's delivery slots: another app's subscriber
+/// is served meanwhile.
+async fn one_apps_hanging_callbacks_never_starve_another_app(backend: Backend) {
+    let mut config = test_config();
+    config.max_subscriptions_per_app = 40;
+    config.delivery.per_app_concurrency = 4;
+    let h = Harness::with(
+        backend.open(),
+        mec_core::ManualClock::starting_now(),
+        config,
+    )
+    .await;
+    // Callbacks that accept the connection and never answer.
+    let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hang_addr = hang.local_addr().unwrap();
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = hang.accept().await {
+            keep.lock().unwrap().push(c);
+        }
+    });
+    for i in 0..30 {
+        let r = h
+            .call(
+                "POST",
+                &format!("{SM}/applications/{APP}/subscriptions"),
+                Some(
+                    json!({"subscriptionType": "SerAvailabilityNotificationSubscription",
+                            "callbackReference": format!("http://{hang_addr}/hang/{i}")}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let sink = Sink::start().await;
+    h.call(
+        "POST",
+        &format!("{SM}/applications/{OTHER}/subscriptions"),
+        Some(
+            json!({"subscriptionType": "SerAvailabilityNotificationSubscription",
+                    "callbackReference": sink.url("other")}),
+        ),
+    )
+    .await;
+    h.register(APP, service("busy", "B")).await;
+    eventually("the other app is notified", || sink.count("other") == 1).await;
+    // The hanging ones are still in flight (at most the app's slots), none given up yet.
+    let stats = h.engine.delivery_stats();
+    assert_eq!((stats.delivered, stats.failed), (1, 0), "{stats:?}");
+    assert!(
+        held.lock().unwrap().len() <= 4,
+        "at most the app's slots are in use"
+    );
+}
+
+async fn traffic_rules_through_mp1(backend: Backend) {
+    let h = Harness::on(backend.open()).await;
+    h.engine
+        .set_traffic_rule(
+            APP,
+            serde_json::from_value(json!({"trafficRuleId": "t1", "filterType": "FLOW", "priority": 1,
+                "trafficFilter": [{"srcAddress": ["192.0.2.0/24"]}], "action": "DROP", "state": "ACTIVE"}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let path = format!("{AS}/applications/{APP}/traffic_rules/t1");
+    let got = h.call("GET", &path, None).await;
+    assert_eq!(got.status, StatusCode::OK);
+    let etag = got.headers["etag"].to_str().unwrap().to_owned();
+    let mut body = got.body.clone();
+    body["state"] = json!("INACTIVE");
+    let stale = call_with(
+        &h.mp1,
+        "PUT",
+        &path,
+        Some(body.clone()),
+        &[("if-match", "\"nope\"")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let put = call_with(
+        &h.mp1,
+        "PUT",
+        &path,
+        Some(body),
+        &[("if-match", etag.as_str())],
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK);
+    assert_eq!(
+        h.engine.traffic_rules(APP)[0].state,
+        mec_mp1::model::RuleState::Inactive
+    );
+    let list = h
+        .call(
+            "GET",
+            &format!("{AS}/applications/{APP}/traffic_rules"),
+            None,
+        )
+        .await;
+    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        h.call(
+            "GET",
+            &format!("{AS}/applications/{APP}/traffic_rules/t2"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 async fn subscriptions_have_limits_and_are_per_app(backend: Backend) {
     let mut config = test_config();
     config.max_subscriptions_per_app = 2;
@@ -707,6 +822,8 @@ suite!(
     liveness_sweep_suspends_and_heartbeats_revive,
     failing_receivers_are_retried_and_never_delay_others,
     subscriptions_have_limits_and_are_per_app,
+    one_apps_hanging_callbacks_never_starve_another_app,
+    traffic_rules_through_mp1,
     mm5_configuration_reaches_mp1_and_termination_completes,
     registrations_and_readiness,
     undecodable_records_are_listed_not_dropped_silently,

@@ -392,3 +392,43 @@ async fn check_validates_a_configuration_and_its_seed() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn mp1_is_served_over_tls_from_pem_files() {
+    let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let mut c = config();
+    c.mp1.tls = Some(mec_mep::server::TlsFiles {
+        cert: tls.join("server.pem"),
+        key: tls.join("server.key"),
+    });
+    let mep = c.start().await.unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let answer = client
+        .get(format!(
+            "https://localhost:{}/mep{SM}/services",
+            mep.mp1_addr.port()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    // Plain HTTP on the TLS port is not served.
+    assert!(
+        reqwest::get(format!("http://{}/health", mep.mp1_addr))
+            .await
+            .is_err()
+    );
+    // A key that does not exist is a clear start-up error, not a panic.
+    let mut broken = config();
+    broken.mp1.tls = Some(mec_mep::server::TlsFiles {
+        cert: tls.join("server.pem"),
+        key: tls.join("missing.key"),
+    });
+    let e = broken.start().await.unwrap_err();
+    assert!(e.to_string().contains("missing.key"), "{e}");
+    mep.stop().await;
+}

@@ -281,9 +281,7 @@ impl Recorder {
             .requests
             .iter()
             .map(|(r, body)| RecordedRequest {
-                body: body
-                    .as_ref()
-                    .and_then(|b| serde_json::from_slice(b).ok()),
+                body: body.as_ref().and_then(|b| serde_json::from_slice(b).ok()),
                 ..r.clone()
             })
             .collect()
