@@ -114,13 +114,11 @@ impl TokenSource {
         );
         // The MEP checks the signature's date against real time (a bounded skew), so it is dated by the system
         // clock, whatever clock schedules the agent.
-        self.signer.sign(
-            &http::Method::POST,
-            &self.uri,
-            &mut headers,
-            b"",
-            SystemTime::now(),
-        );
+        // Each request of the key is dated in a second of its own: two in one second would be identical, and
+        // the second refused as a replay.
+        let date = mec_core::signature::signing_date(self.signer.credentials().access_key()).await;
+        self.signer
+            .sign(&http::Method::POST, &self.uri, &mut headers, b"", date);
         let mut request = ApiRequest::post(self.path.clone());
         for (name, value) in &headers {
             request = request.header(name.clone(), value.clone());

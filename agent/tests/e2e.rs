@@ -92,9 +92,27 @@ fn resolve(env: &HashMap<String, String>, port: u16) -> AgentConfig {
     config
 }
 
+/// Tokens for the test's own client, issued by the mock directly (fresh on each request): a second signed token
+/// request of the app in the same second as the agent's would be identical to it, and the MEP refuses it as a
+/// replay.
+#[derive(Debug)]
+struct MockTokens(mec_mep::auth::TokenService, String);
+
+#[async_trait::async_trait]
+impl mec_core::client::TokenProvider for MockTokens {
+    async fn token(&self) -> Result<Option<String>, mec_core::client::Error> {
+        Ok(self.0.issue(&self.1, None).ok().map(|t| t.access_token))
+    }
+}
+
 fn mp1_client(mep: &MockMep, credentials: &Credentials) -> Client {
+    let (app, _) = mep
+        .apps()
+        .into_iter()
+        .find(|(_, c)| c.access_key() == credentials.access_key())
+        .unwrap();
     Client::builder(mep.mep_url())
-        .aksk(credentials.clone())
+        .token_provider(std::sync::Arc::new(MockTokens(mep.tokens().clone(), app)))
         .build()
         .unwrap()
 }
@@ -203,6 +221,7 @@ async fn registers_subscribes_confirms_and_answers_the_local_api() {
     assert_eq!(token["expires_in"], 3600);
     let claims = mep
         .check_token(token["access_token"].as_str().unwrap())
+        .await
         .unwrap();
     assert_eq!(claims.sub, app);
 
@@ -381,10 +400,12 @@ async fn the_token_is_renewed_before_expiry_even_when_the_mep_refuses_once() {
     agent.clock.advance(Duration::from_secs(120));
     assert!(
         mep.check_token(first["access_token"].as_str().unwrap())
+            .await
             .is_err()
     );
     assert!(
         mep.check_token(second["access_token"].as_str().unwrap())
+            .await
             .is_ok()
     );
     let (code, _, body) = get(&agent.api, "/mep-agent/v1/endpoint/location").await;

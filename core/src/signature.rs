@@ -287,6 +287,44 @@ impl Signer {
     }
 }
 
+/// A date for a new signature by `access_key`, in a later second than any this process handed out for that key.
+///
+/// A signed token request carries no nonce: two requests of one access key signed in the same second are
+/// identical, and a MEP that refuses replayed signatures (as `mec-mep` does) refuses the second. Signing clients
+/// date their requests with this; it waits for the next second when the key already signed in the current one
+/// (real time: the MEP checks signature dates against its real clock). Clients in other processes sharing the
+/// key cannot be coordinated: give each process its own credentials, or share a token.
+pub async fn signing_date(access_key: &str) -> SystemTime {
+    static LAST: std::sync::Mutex<Option<HashMap<String, u64>>> = std::sync::Mutex::new(None);
+    loop {
+        let now = SystemTime::now();
+        let second = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let wait = {
+            let mut guard = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let last = guard.get_or_insert_with(HashMap::new);
+            // Keys that signed more than a second ago need no memory.
+            last.retain(|_, s| *s + 1 >= second);
+            match last.get(access_key) {
+                Some(l) if *l >= second => {
+                    let next = std::time::UNIX_EPOCH + Duration::from_secs(l + 1);
+                    Some(next.duration_since(now).unwrap_or_default())
+                }
+                _ => {
+                    last.insert(access_key.to_owned(), second);
+                    None
+                }
+            }
+        };
+        match wait {
+            None => return now,
+            Some(d) => tokio::time::sleep(d + Duration::from_millis(1)).await,
+        }
+    }
+}
+
 /// Why a signed request was refused. Each variant is one distinct reason.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -471,6 +509,18 @@ impl Verifier {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Verified, VerifyError> {
+        let signed = self.check_form(headers)?;
+        let secret = self
+            .keys
+            .secret_key(signed.access_key())
+            .ok_or(VerifyError::UnknownAccessKey)?;
+        signed.verify(&secret, method, uri, headers, body)
+    }
+
+    /// The checks that need no secret key: the `Authorization` header's form, the signed headers present, the
+    /// date within the allowed skew. A server whose keys are looked up asynchronously (a database, etcd) calls
+    /// this, looks up [`SignedRequest::access_key`], then [`SignedRequest::verify`].
+    pub fn check_form(&self, headers: &HeaderMap) -> Result<SignedRequest, VerifyError> {
         let auth = headers
             .get(http::header::AUTHORIZATION)
             .ok_or(VerifyError::MissingAuthorization)?
@@ -510,19 +560,57 @@ impl Verifier {
                 max_skew: self.max_skew,
             });
         }
-        let secret = self
-            .keys
-            .secret_key(&auth.access_key)
-            .ok_or(VerifyError::UnknownAccessKey)?;
-        let signed = sorted_lowercase(&auth.signed_headers);
+        Ok(SignedRequest {
+            auth,
+            date: date.to_owned(),
+            signed_at,
+        })
+    }
+}
+
+/// A signed request whose form and date passed [`Verifier::check_form`]: what remains is the signature, which
+/// needs the access key's secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedRequest {
+    auth: AuthorizationHeader,
+    date: String,
+    signed_at: SystemTime,
+}
+
+impl SignedRequest {
+    /// The access key the request claims.
+    pub fn access_key(&self) -> &str {
+        &self.auth.access_key
+    }
+
+    /// The signature (lowercase hex), unique per signed request: what a replay cache remembers.
+    pub fn signature(&self) -> &str {
+        &self.auth.signature
+    }
+
+    /// When the client says it signed.
+    pub fn signed_at(&self) -> SystemTime {
+        self.signed_at
+    }
+
+    /// Checks the signature with the access key's secret (constant-time comparison).
+    pub fn verify(
+        self,
+        secret: &str,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified, VerifyError> {
+        let signed = sorted_lowercase(&self.auth.signed_headers);
         let canonical = canonical_request(method, uri, headers, &signed, body);
-        let expected = hmac_sha256(&secret, &string_to_sign(date, &canonical));
-        let given = hex::decode(&auth.signature)
+        let expected = hmac_sha256(secret, &string_to_sign(&self.date, &canonical));
+        let given = hex::decode(&self.auth.signature)
             .map_err(|_| VerifyError::MalformedAuthorization("Signature"))?;
         if bool::from(expected.ct_eq(&given)) {
             Ok(Verified {
-                access_key: auth.access_key,
-                signed_at,
+                access_key: self.auth.access_key,
+                signed_at: self.signed_at,
             })
         } else {
             Err(VerifyError::SignatureMismatch)

@@ -40,7 +40,9 @@ impl Respond for TokenEndpoint {
     }
 }
 
-async fn mep(clock: &ManualClock, expires_in: u64) -> (MockServer, Arc<AtomicUsize>) {
+/// A token endpoint that checks signatures as a MEP does: against real time (the app's clock dates them), while
+/// the client's token expiry follows its injected clock.
+async fn mep(_clock: &ManualClock, expires_in: u64) -> (MockServer, Arc<AtomicUsize>) {
     let server = MockServer::start().await;
     let issued = Arc::new(AtomicUsize::new(0));
     Mock::given(method("POST"))
@@ -48,7 +50,7 @@ async fn mep(clock: &ManualClock, expires_in: u64) -> (MockServer, Arc<AtomicUsi
         .and(header("content-type", "application/json"))
         .and(header_exists("x-sdk-date"))
         .respond_with(TokenEndpoint {
-            verifier: Verifier::new([Credentials::new(AK, SK)], clock.clone()),
+            verifier: Verifier::new([Credentials::new(AK, SK)], mec_core::SystemClock),
             issued: issued.clone(),
             expires_in,
         })

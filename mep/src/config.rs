@@ -153,18 +153,129 @@ impl EngineSettings {
     }
 }
 
-/// Token settings.
+/// A token signing key file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    /// Its key id (`kid`).
+    pub kid: String,
+    /// An RSA private key, PEM, at least 2048 bits.
+    pub private_key_file: PathBuf,
+}
+
+/// MEP-auth's settings, as written in the file (defaults: EdgeGallery's gateway configuration).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
 pub struct TokenSettings {
     /// How long issued tokens stay valid, in seconds (default 3600, EdgeGallery's).
     pub lifetime_secs: u64,
+    /// Signing keys: the first signs, the others still verify their tokens (rotation). None: a key is generated
+    /// at start, and tokens die with the process (apps fetch new ones on their next 401).
+    pub keys: Vec<KeyFile>,
+    pub bind_client_ip: bool,
+    pub requests_per_minute_per_ip: u32,
+    pub requests_per_minute_per_key: u32,
+    pub mp1_requests_per_minute_per_token: u32,
+    pub lockout_failures: u32,
+    pub lockout_window_secs: u64,
+    pub lockout_secs: u64,
+    pub max_skew_secs: u64,
+    /// Addresses and CIDR blocks the token endpoint serves (empty: all).
+    pub allow_list: Vec<crate::auth::IpRange>,
 }
 
 impl Default for TokenSettings {
     fn default() -> Self {
+        let d = crate::auth::AuthConfig::default();
         Self {
-            lifetime_secs: 3600,
+            lifetime_secs: d.token_lifetime.as_secs(),
+            keys: Vec::new(),
+            bind_client_ip: d.bind_client_ip,
+            requests_per_minute_per_ip: d.token_requests_per_minute_per_ip,
+            requests_per_minute_per_key: d.token_requests_per_minute_per_key,
+            mp1_requests_per_minute_per_token: d.mp1_requests_per_minute_per_token,
+            lockout_failures: d.lockout_failures,
+            lockout_window_secs: d.lockout_window.as_secs(),
+            lockout_secs: d.lockout_duration.as_secs(),
+            max_skew_secs: d.max_skew.as_secs(),
+            allow_list: Vec::new(),
+        }
+    }
+}
+
+impl TokenSettings {
+    /// As the token service takes them.
+    pub fn auth_config(&self) -> crate::auth::AuthConfig {
+        crate::auth::AuthConfig {
+            token_lifetime: Duration::from_secs(self.lifetime_secs.max(1)),
+            max_skew: Duration::from_secs(self.max_skew_secs),
+            bind_client_ip: self.bind_client_ip,
+            token_requests_per_minute_per_ip: self.requests_per_minute_per_ip,
+            token_requests_per_minute_per_key: self.requests_per_minute_per_key,
+            mp1_requests_per_minute_per_token: self.mp1_requests_per_minute_per_token,
+            lockout_failures: self.lockout_failures,
+            lockout_window: Duration::from_secs(self.lockout_window_secs),
+            lockout_duration: Duration::from_secs(self.lockout_secs),
+            token_allow_list: self.allow_list.clone(),
+            ..crate::auth::AuthConfig::default()
+        }
+    }
+
+    /// The signing keys: read from the files, or generated.
+    pub fn signing_keys(&self) -> Result<crate::auth::SigningKeys, crate::auth::KeyError> {
+        let mut files = self.keys.iter();
+        let Some(first) = files.next() else {
+            return crate::auth::SigningKeys::generate();
+        };
+        let mut keys = crate::auth::SigningKeys::new(crate::auth::TokenKey::from_rsa_pem_file(
+            &first.kid,
+            &first.private_key_file,
+        )?);
+        for k in files {
+            keys = keys.accepting(
+                crate::auth::TokenKey::from_rsa_pem_file(&k.kid, &k.private_key_file)?,
+                None,
+            );
+        }
+        Ok(keys)
+    }
+}
+
+/// The Mm5 (management) listener.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mm5Config {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// TLS, when given.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+    /// The bearer secret the MEP manager must send.
+    #[serde(default)]
+    pub bearer_secret: Option<String>,
+    /// A file holding the bearer secret (preferred over writing it in the configuration).
+    #[serde(default)]
+    pub bearer_secret_file: Option<PathBuf>,
+}
+
+impl Mm5Config {
+    /// The bearer secret, from the file or the configuration.
+    pub fn secret(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(path) = &self.bearer_secret_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let secret = text.trim().to_owned();
+            if secret.len() < 16 {
+                return Err(ConfigError::WeakSecret);
+            }
+            return Ok(Some(secret));
+        }
+        match &self.bearer_secret {
+            Some(s) if s.len() < 16 => Err(ConfigError::WeakSecret),
+            other => Ok(other.clone()),
         }
     }
 }
@@ -178,8 +289,9 @@ pub struct MepConfig {
     pub store: StoreConfig,
     /// The Mp1 listener (default 127.0.0.1:8080, plain HTTP).
     pub mp1: ListenerConfig,
-    /// The Mm5 (management) listener (default 127.0.0.1:8081); `null` turns Mm5 off.
-    pub mm5: Option<ListenerConfig>,
+    /// The Mm5 (management) listener (default 127.0.0.1:8081, no credential: loopback only); `null` turns Mm5
+    /// off. On any other address a bearer secret is required.
+    pub mm5: Option<Mm5Config>,
     /// The address apps reach the MEP at, for absolute links (default: the Mp1 listener's).
     pub public_url: Option<String>,
     /// A seed file applied at every start (idempotent).
@@ -202,9 +314,11 @@ impl Default for MepConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
                 tls: None,
             },
-            mm5: Some(ListenerConfig {
+            mm5: Some(Mm5Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
                 tls: None,
+                bearer_secret: None,
+                bearer_secret_file: None,
             }),
             public_url: None,
             seed: None,
@@ -244,6 +358,15 @@ pub enum ConfigError {
     /// The seed file is not valid.
     #[error(transparent)]
     Seed(#[from] crate::SeedError),
+    /// Mm5 would be reachable beyond this host without a credential.
+    #[error("Mm5 listens on {0}, beyond this host, without a credential: set mm5.bearer_secret_file")]
+    OpenMm5(SocketAddr),
+    /// The Mm5 secret is too short.
+    #[error("the Mm5 bearer secret must be at least 16 characters")]
+    WeakSecret,
+    /// A token key cannot be used.
+    #[error(transparent)]
+    Key(#[from] crate::auth::KeyError),
 }
 
 impl MepConfig {
@@ -262,13 +385,19 @@ impl MepConfig {
         Ok(config)
     }
 
-    /// Checks what the types do not: Mm5 on its own port, the seed readable and valid.
+    /// Checks what the types do not: Mm5 on its own port, with a credential unless on loopback; the token keys
+    /// readable; the seed readable and valid.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if let Some(mm5) = &self.mm5
-            && mm5.listen == self.mp1.listen
-            && mm5.listen.port() != 0
-        {
-            return Err(ConfigError::SharedPort(mm5.listen));
+        if let Some(mm5) = &self.mm5 {
+            if mm5.listen == self.mp1.listen && mm5.listen.port() != 0 {
+                return Err(ConfigError::SharedPort(mm5.listen));
+            }
+            if mm5.secret()?.is_none() && !mm5.listen.ip().is_loopback() {
+                return Err(ConfigError::OpenMm5(mm5.listen));
+            }
+        }
+        for k in &self.tokens.keys {
+            crate::auth::TokenKey::from_rsa_pem_file(&k.kid, &k.private_key_file)?;
         }
         self.load_seed().map(drop)
     }

@@ -8,7 +8,6 @@ use crate::store::{MemoryStore, Store, StoreError};
 use mec_core::signature::Credentials;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// Why a MEP could not start.
@@ -84,9 +83,10 @@ impl MepConfig {
                 .map_err(|e| StartError::Seed(e.to_string()))?,
             None => Vec::new(),
         };
-        let tokens = TokenService::new(
-            engine.clone(),
-            Duration::from_secs(self.tokens.lifetime_secs.max(1)),
+        let tokens = TokenService::for_engine(
+            &engine,
+            self.tokens.signing_keys().map_err(ConfigError::from)?,
+            self.tokens.auth_config(),
         );
         let limits = self.http.limits();
         let (stop, stopped) = watch::channel(false);
@@ -117,7 +117,9 @@ impl MepConfig {
         let mp1_tls = self.mp1.tls.as_ref().map(|t| t.load()).transpose()?;
         let mut servers = vec![tokio::spawn(server::serve(
             mp1_listener,
-            server::mp1_router(&engine, &tokens, &options).merge(server::health_router()),
+            server::mp1_router(&engine, &tokens, &options)
+                .merge(server::app_termination_router(&engine, &tokens))
+                .merge(server::health_router()),
             limits.clone(),
             mp1_tls,
             wait(stopped.clone()),
@@ -131,9 +133,13 @@ impl MepConfig {
                     source,
                 })?;
                 let tls = mm5.tls.as_ref().map(|t| t.load()).transpose()?;
+                let access = server::Mm5Access {
+                    bearer_secret: mm5.secret()?,
+                    tokens: None,
+                };
                 servers.push(tokio::spawn(server::serve(
                     listener,
-                    server::management_router(&engine).merge(server::health_router()),
+                    server::management_router(&engine, &access).merge(server::health_router()),
                     limits,
                     tls,
                     wait(stopped),

@@ -180,6 +180,7 @@ impl Seed {
     pub fn check(&self) -> Result<(), String> {
         let mut ids = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
+        let mut domains = std::collections::HashMap::new();
         for (i, app) in self.apps.iter().enumerate() {
             let at = |member: &str, e: &dyn std::fmt::Display| format!("apps[{i}].{member}{e}");
             if app.app_instance_id.is_empty() || app.app_instance_id.len() > 128 {
@@ -203,6 +204,15 @@ impl Seed {
             for (j, r) in app.dns_rules.iter().enumerate() {
                 r.validate()
                     .map_err(|e| at(&format!("dnsRules[{j}]."), &e))?;
+                let owner = domains
+                    .entry(r.domain_name.to_ascii_lowercase())
+                    .or_insert(app.app_instance_id.as_str());
+                if *owner != app.app_instance_id {
+                    return Err(at(
+                        &format!("dnsRules[{j}].domainName: "),
+                        &format!("{} is given to another app ({owner}) too", r.domain_name),
+                    ));
+                }
             }
             for (j, s) in app.services.iter().enumerate() {
                 s.validate()

@@ -69,12 +69,13 @@ impl Default for Mp1Options {
 }
 
 /// The Mp1 side: both Mp1 APIs under ETSI's layout and EdgeGallery's `/mep` prefix, and MEP-auth's
-/// `POST /mep/token`.
+/// `POST /mep/token`. With [`Mp1Options::require_tokens`], every Mp1 request needs a token of `tokens`, and
+/// app-scoped routes serve only the token's app.
 pub fn mp1_router(engine: &Engine, tokens: &TokenService, options: &Mp1Options) -> Router {
     let mp1: Router =
         mec_mp1::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
     let mp1 = if options.require_tokens {
-        mec_mp1::server::require_bearer(mp1, Arc::new(tokens.clone()))
+        tokens.protect(mp1)
     } else {
         mp1
     };
@@ -84,17 +85,91 @@ pub fn mp1_router(engine: &Engine, tokens: &TokenService, options: &Mp1Options) 
         .merge(tokens.routes())
 }
 
+/// EdgeGallery's `DELETE /mep/mec_app_support/v1/applications/{appInstanceId}/AppInstanceTermination` for the
+/// app itself, on the Mp1 side (EdgeGallery serves it behind its gateway's token check): only the token's app may
+/// terminate itself. (The MEP manager calls it on the Mm5 side.)
+pub fn app_termination_router(engine: &Engine, tokens: &TokenService) -> Router {
+    let route: Router = Router::new()
+        .route(TERMINATION_PATH, axum::routing::delete(terminate_self))
+        .with_state(engine.clone());
+    tokens.protect(route)
+}
+
+const TERMINATION_PATH: &str = "/mep/mec_app_support/v1/applications/{app}/AppInstanceTermination";
+
+async fn terminate_self(
+    State(engine): State<Engine>,
+    ctx: mec_mp1::server::RequestContext,
+    mec_core::server::Path(app): mec_core::server::Path<String>,
+) -> Result<http::StatusCode, ApiError> {
+    ctx.check_owner(&app)?;
+    mec_mm5::server::Mm5::terminate_app_instance(&engine, app).await?;
+    Ok(http::StatusCode::OK)
+}
+
 /// `GET /health`: `ok` while the server runs (EdgeGallery's probe path).
 pub fn health_router() -> Router {
     Router::new().route("/health", get(|| async { "ok" }))
 }
 
+/// Who may call the management side.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Mm5Access {
+    /// The bearer secret the MEP manager sends (`Authorization: Bearer <secret>`); `None` serves Mm5 without
+    /// credentials (EdgeGallery's MEPM sends none: only on a listener nobody else reaches).
+    pub bearer_secret: Option<String>,
+    /// Apps may also call `AppInstanceTermination` for themselves, with their own token.
+    pub tokens: Option<TokenService>,
+}
+
 /// The management side: EdgeGallery's Mm5 (`/mepcfg/...`, `AppInstanceTermination`, `service_govern`) and
-/// `GET /mep/status` (counters). The MEP manager's interface: serve it on its own listener.
-pub fn management_router(engine: &Engine) -> Router {
+/// `GET /mep/status` (counters), behind [`Mm5Access`]: the MEP manager's interface.
+pub fn management_router(engine: &Engine, access: &Mm5Access) -> Router {
     let mm5: Router =
         mec_mm5::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
-    mm5.route("/mep/status", get(status).with_state(engine.clone()))
+    let router = mm5.route("/mep/status", get(status).with_state(engine.clone()));
+    if access.bearer_secret.is_none() {
+        return router;
+    }
+    router.layer(axum::middleware::from_fn_with_state(
+        access.clone(),
+        management_access,
+    ))
+}
+
+async fn management_access(State(access): State<Mm5Access>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    if let (Some(given), Some(secret)) = (&given, &access.bearer_secret)
+        && bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), secret.as_bytes()))
+    {
+        return next.run(request).await;
+    }
+    // An app terminating itself with its own token.
+    let path = request.uri().path().to_owned();
+    if let (Some(tokens), Some(token)) = (&access.tokens, &given)
+        && let Some(app) = path
+            .strip_prefix("/mep/mec_app_support/v1/applications/")
+            .and_then(|rest| rest.strip_suffix("/AppInstanceTermination"))
+        && request.method() == http::Method::DELETE
+    {
+        let client = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        return match tokens.authenticate(token, client).await {
+            Ok(claims) if claims.sub == app => next.run(request).await,
+            Ok(_) => ApiError::forbidden("an app may only terminate itself").into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    ApiError::unauthorized("the MEP manager's credential is missing or wrong").into_response()
 }
 
 /// What `GET /mep/status` answers.
@@ -261,7 +336,10 @@ pub async fn serve(
         let service = if answer_busy {
             Router::new().fallback(|| async { over_capacity() })
         } else {
-            router.clone()
+            // The peer's address, for the token service (client binding, per-address limits).
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
         };
         let service = hyper_util::service::TowerToHyperService::new(service.into_service());
         let mut builder = (*http).clone();

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use mec_mep::config::{ListenerConfig, MepConfig};
+use mec_mep::config::{ListenerConfig, MepConfig, Mm5Config};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -18,16 +18,22 @@ fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+fn mm5_on(listen: SocketAddr) -> Mm5Config {
+    Mm5Config {
+        listen,
+        tls: None,
+        bearer_secret: None,
+        bearer_secret_file: None,
+    }
+}
+
 fn config() -> MepConfig {
     let mut c = MepConfig::default();
     c.mp1 = ListenerConfig {
         listen: local(),
         tls: None,
     };
-    c.mm5 = Some(ListenerConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls: None,
-    });
+    c.mm5 = Some(mm5_on(SocketAddr::from(([127, 0, 0, 1], 0))));
     c.require_tokens = false;
     c
 }
@@ -165,10 +171,7 @@ async fn mm5_is_served_on_its_own_listener_only() {
     // The same port for both is refused at configuration time.
     let mut clash = config();
     clash.mp1.listen = SocketAddr::from(([127, 0, 0, 1], 18099));
-    clash.mm5 = Some(ListenerConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 18099)),
-        tls: None,
-    });
+    clash.mm5 = Some(mm5_on(SocketAddr::from(([127, 0, 0, 1], 18099))));
     assert!(clash.check().is_err());
     mep.stop().await;
 }

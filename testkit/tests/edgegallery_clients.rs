@@ -78,8 +78,10 @@ async fn register(mep: &MockMep, token: &str, body: &Value) -> reqwest::Response
 }
 
 async fn mock() -> (MockMep, String) {
+    // EdgeGallery's MEP manager sends no credential on Mm5: the mock serves Mm5 open, as EdgeGallery's MEP does.
     let mep = MockMep::builder()
         .app(AppInstance::new(APP))
+        .open_mm5()
         .start()
         .await
         .unwrap();

@@ -38,7 +38,7 @@ async fn the_mepm_configures_and_terminates_the_app_sees_and_confirms() {
         .await
         .unwrap();
     let creds = mep.credentials(APP).unwrap();
-    let mepm = mec_mm5::Client::builder(mep.url()).build().unwrap();
+    let mepm = mep.mm5_client();
     let app = Client::builder(mep.mep_url())
         .aksk(creds)
         .build()
@@ -152,7 +152,7 @@ async fn an_app_configured_without_mp1_is_refused_on_mp1() {
         .start()
         .await
         .unwrap();
-    let mepm = mec_mm5::Client::builder(mep.url()).build().unwrap();
+    let mepm = mep.mm5_client();
     mepm.app_config(APP).create(&config(false)).await.unwrap();
     let app = Client::builder(mep.mep_url())
         .aksk(mep.credentials(APP).unwrap())
@@ -167,7 +167,7 @@ async fn an_app_configured_without_mp1_is_refused_on_mp1() {
 #[tokio::test]
 async fn invalid_configurations_are_refused_naming_the_member() {
     let mep = MockMep::start().await;
-    let mepm = mec_mm5::Client::builder(mep.url()).build().unwrap();
+    let mepm = mep.mm5_client();
     let mut c = config(true);
     c.app_dns_rule[0].ip_address = "not-an-ip".to_owned();
     let e = mepm.app_config(APP).create(&c).await.unwrap_err();

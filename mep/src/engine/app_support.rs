@@ -89,6 +89,7 @@ impl Engine {
                     registration: None,
                     configured_name: None,
                     termination_deadline: None,
+                    tokens_valid_from: app.value.tokens_valid_from,
                 };
                 let mut txn = Txn::new()
                     .when_revision(app_key.clone(), app.revision)
@@ -145,6 +146,29 @@ impl Engine {
             });
         }
         Ok(())
+    }
+
+    /// The app instance (other than `except`, not terminated) whose DNS rules hold `domain`, if any.
+    pub(crate) fn owner_of_domain(
+        cache: &super::cache::Cache,
+        domain: &str,
+        except: &str,
+    ) -> Option<String> {
+        cache
+            .dns_rules
+            .iter()
+            .filter(|(owner, _)| {
+                owner.as_str() != except
+                    && cache
+                        .app(owner)
+                        .is_some_and(|a| a.value.state != AppState::Terminated)
+            })
+            .find(|(_, rules)| {
+                rules
+                    .values()
+                    .any(|r| r.value.domain_name.eq_ignore_ascii_case(domain))
+            })
+            .map(|(owner, _)| owner.clone())
     }
 
     fn rule_key(&self, kind: &str, app: &str, id: &str) -> String {
@@ -271,6 +295,15 @@ impl AppSupport for Engine {
                 .ok_or_else(|| not_found("DNS rule", &id))?;
             if let Some(if_match) = &ctx.if_match {
                 check_if_match(if_match, &stored.value)?;
+            }
+            // A domain name belongs to one app: the rule that had it first keeps it.
+            if !stored.value.domain_name.eq_ignore_ascii_case(&rule.domain_name)
+                && let Some(owner) = Self::owner_of_domain(cache, &rule.domain_name, &app)
+            {
+                return Err(ApiError::forbidden(format!(
+                    "domainName: {} is held by another app instance ({owner})",
+                    rule.domain_name
+                )));
             }
             let key = self.rule_key(DNS_RULES, &app, &id);
             let txn = Txn::new()

@@ -90,23 +90,11 @@ fn capability(cache: &Cache, s: &ServiceInfo) -> PlatformCapability {
 impl Engine {
     /// One domain name belongs to one app instance (EdgeGallery answers 400 "duplicate" otherwise).
     fn domain_taken_elsewhere(cache: &Cache, app: &str, config: &AppDConfig) -> Option<String> {
-        config.app_dns_rule.iter().find_map(|r| {
-            cache
-                .dns_rules
-                .iter()
-                .filter(|(owner, _)| {
-                    owner.as_str() != app
-                        && cache
-                            .app(owner)
-                            .is_some_and(|a| a.value.state != AppState::Terminated)
-                })
-                .any(|(_, rules)| {
-                    rules
-                        .values()
-                        .any(|d| d.value.domain_name.eq_ignore_ascii_case(&r.domain_name))
-                })
-                .then(|| r.domain_name.clone())
-        })
+        config
+            .app_dns_rule
+            .iter()
+            .find(|r| Self::owner_of_domain(cache, &r.domain_name, app).is_some())
+            .map(|r| r.domain_name.clone())
     }
 
     /// The writes that make an app's rules exactly those of `config`.

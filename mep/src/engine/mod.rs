@@ -774,7 +774,17 @@ impl Engine {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), ApiError> {
+        let domain = serde_json::from_slice::<DnsRule>(&value)
+            .ok()
+            .map(|r| r.domain_name);
         self.transact(|cache, _| {
+            if let Some(domain) = &domain
+                && let Some(owner) = Self::owner_of_domain(cache, domain, app_instance_id)
+            {
+                return Err(ApiError::forbidden(format!(
+                    "domainName: {domain} is held by another app instance ({owner})"
+                )));
+            }
             let app = cache
                 .app(app_instance_id)
                 .filter(|a| a.value.state != AppState::Terminated)
@@ -783,6 +793,30 @@ impl Engine {
                 .when_revision(self.key(&format!("{APPS}{app_instance_id}")), app.revision)
                 .put(key.clone(), value.clone());
             Ok((txn, ()))
+        })
+        .await
+    }
+
+    /// Revokes every token an app instance holds now (its next request gets 401 and it must request a new one).
+    pub async fn revoke_tokens(&self, app_instance_id: &str) -> Result<(), ApiError> {
+        self.transact(|cache, now| {
+            let app = cache
+                .app(app_instance_id)
+                .ok_or_else(|| not_found("app instance", app_instance_id))?;
+            let mut record = app.value.clone();
+            // Tokens carry whole seconds: those of this second and before are refused.
+            let next_second = TimeStamp {
+                seconds: TimeStamp::from(now).seconds + 1,
+                nano_seconds: 0,
+            };
+            record.tokens_valid_from = Some(next_second);
+            let key = self.key(&format!("{APPS}{app_instance_id}"));
+            Ok((
+                Txn::new()
+                    .when_revision(key.clone(), app.revision)
+                    .put(key, json(&record)?),
+                (),
+            ))
         })
         .await
     }
@@ -904,14 +938,37 @@ impl Engine {
     }
 }
 
-impl mec_core::signature::SecretKeys for Engine {
-    fn secret_key(&self, access_key: &str) -> Option<String> {
+#[async_trait::async_trait]
+impl crate::auth::KeyStore for Engine {
+    async fn app_key(
+        &self,
+        access_key: &str,
+    ) -> Result<Option<crate::auth::AppKey>, crate::auth::AuthError> {
         let cache = self.read();
-        let c = cache.credentials.get(access_key)?;
+        let Some(c) = cache.credentials.get(access_key) else {
+            return Ok(None);
+        };
         // Credentials of a terminated or unknown app are void.
-        cache
+        Ok(cache
             .app(&c.value.app_instance_id)
             .filter(|a| a.value.state != AppState::Terminated)
-            .map(|_| c.value.secret_key.clone())
+            .map(|_| crate::auth::AppKey::new(&c.value.app_instance_id, &c.value.secret_key)))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::auth::AppDirectory for Engine {
+    async fn accepts_tokens(
+        &self,
+        app_instance_id: &str,
+        issued_at: SystemTime,
+    ) -> Result<bool, crate::auth::AuthError> {
+        let cache = self.read();
+        Ok(cache.app(app_instance_id).is_some_and(|a| {
+            a.value.state != AppState::Terminated
+                && a.value
+                    .tokens_valid_from
+                    .is_none_or(|from| issued_at >= from.to_system_time())
+        }))
     }
 }

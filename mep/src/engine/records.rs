@@ -71,6 +71,9 @@ pub struct AppRecord {
     /// When a termination in progress completes without the app's confirmation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_deadline: Option<TimeStamp>,
+    /// Tokens issued before this are revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_from: Option<TimeStamp>,
 }
 
 impl AppRecord {
@@ -82,6 +85,7 @@ impl AppRecord {
             registration: None,
             configured_name: None,
             termination_deadline: None,
+            tokens_valid_from: None,
         }
     }
 }

@@ -424,6 +424,13 @@ async fn create_subscription<S: AppSupport>(
             "subscriptionType: must be {APP_TERMINATION_SUBSCRIPTION_TYPE}"
         )));
     }
+    // An app subscribes to its own termination (MEC 011 AppTerminationNotificationSubscription.appInstanceId).
+    if subscription.app_instance_id != app {
+        return Err(ApiError::bad_request(format!(
+            "appInstanceId: {:?} is not the app instance of the path",
+            subscription.app_instance_id
+        )));
+    }
     subscription.links = None;
     let id = s
         .create_termination_subscription(ctx.clone(), app.clone(), subscription.clone())
@@ -511,9 +518,22 @@ async fn current_time<S: AppSupport>(
 async fn register_app<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
-    Json(app): Json<AppInfo>,
+    Json(mut app): Json<AppInfo>,
 ) -> Result<Response, ApiError> {
     app.validate().map_err(bad)?;
+    // An authenticated app registers itself only: its token's app instance, given or implied.
+    if let Some(caller) = &ctx.caller {
+        match &app.app_instance_id {
+            Some(id) if id != &caller.app_instance_id => {
+                return Err(ApiError::forbidden(format!(
+                    "appInstanceId: the token was issued to app instance {}, which may only register itself",
+                    caller.app_instance_id
+                )));
+            }
+            Some(_) => {}
+            None => app.app_instance_id = Some(caller.app_instance_id.clone()),
+        }
+    }
     let created = s.register_app(ctx.clone(), app).await?;
     let Some(id) = created.app_instance_id.clone() else {
         return Err(ApiError::internal(

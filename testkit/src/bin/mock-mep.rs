@@ -26,6 +26,12 @@ struct Args {
     /// Keep the MEP's state in this file (an embedded database) instead of memory, so it survives restarts.
     #[arg(long)]
     store: Option<PathBuf>,
+    /// The bearer secret the MEP manager must send on Mm5 (default: a random one, printed at start).
+    #[arg(long, conflicts_with = "open_mm5")]
+    mm5_secret: Option<String>,
+    /// Serve Mm5 without credentials, as EdgeGallery's MEP does for its MEP manager (which sends none).
+    #[arg(long)]
+    open_mm5: bool,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -72,6 +78,12 @@ async fn main() -> ExitCode {
     if let Some(path) = &args.store {
         builder = builder.store(path);
     }
+    if let Some(secret) = &args.mm5_secret {
+        builder = builder.mm5_secret(secret);
+    }
+    if args.open_mm5 {
+        builder = builder.open_mm5();
+    }
     let mep = match builder.start().await {
         Ok(mep) => mep,
         Err(e) => {
@@ -96,6 +108,10 @@ async fn main() -> ExitCode {
     );
     if args.no_auth {
         println!("  tokens are not required (--no-auth)");
+    }
+    match mep.mm5_secret() {
+        Some(secret) => println!("  Mm5 (/mepcfg/...):        Authorization: Bearer {secret}"),
+        None => println!("  Mm5 (/mepcfg/...):        open, no credential (--open-mm5)"),
     }
     for (app, creds) in mep.apps() {
         println!("app instance {app}");

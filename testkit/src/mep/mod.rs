@@ -17,9 +17,9 @@ use http::Method;
 use mec_core::server::ApiError;
 use mec_core::signature::Credentials;
 use mec_core::{ManualClock, SharedClock, system_clock};
-use mec_mep::auth::TokenService;
+use mec_mep::auth::{AuthConfig, SigningKeys, TokenService};
 use mec_mep::engine::DeliveryConfig;
-use mec_mep::server::{self, HttpLimits, Mp1Options};
+use mec_mep::server::{self, HttpLimits, Mm5Access, Mp1Options};
 use mec_mep::store::{MemoryStore, Store};
 use mec_mep::{Engine, EngineConfig};
 use mec_mp1::model::{
@@ -68,6 +68,8 @@ pub struct MockMepBuilder {
     engine: EngineConfig,
     store: Option<PathBuf>,
     record_limit: usize,
+    mm5_secret: Option<String>,
+    auth_config: AuthConfig,
 }
 
 #[derive(Debug)]
@@ -94,8 +96,19 @@ impl Default for MockMepBuilder {
             engine,
             store: None,
             record_limit: recorder::DEFAULT_RECORD_LIMIT,
+            mm5_secret: Some(uuid::Uuid::new_v4().simple().to_string()),
+            auth_config: AuthConfig::permissive(),
         }
     }
+}
+
+/// The signing key of every mock in this process: generating an RSA key takes a while, and a mock's tokens need
+/// no secrecy beyond the process.
+fn mock_signing_keys() -> Result<SigningKeys, StartError> {
+    static KEYS: std::sync::OnceLock<Result<SigningKeys, String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| SigningKeys::generate().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(StartError::Store)
 }
 
 impl MockMepBuilder {
@@ -142,6 +155,26 @@ impl MockMepBuilder {
     /// How long issued tokens stay valid (default one hour).
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
         self.token_lifetime = lifetime;
+        self
+    }
+
+    /// MEP-auth's protections (rate limits, lockout, allow list, client binding); the mock's default turns the
+    /// rate limits and the lockout off, so they never get in a test's way unless asked for.
+    pub fn auth_config(mut self, config: AuthConfig) -> Self {
+        self.auth_config = config;
+        self
+    }
+
+    /// The bearer secret the MEP manager must send on Mm5 (default: a random one, [`MockMep::mm5_secret`]).
+    pub fn mm5_secret(mut self, secret: impl Into<String>) -> Self {
+        self.mm5_secret = Some(secret.into());
+        self
+    }
+
+    /// Serves Mm5 without credentials, as EdgeGallery's MEP does for its MEP manager (which sends none). Anyone
+    /// who reaches the mock can then configure and terminate apps.
+    pub fn open_mm5(mut self) -> Self {
+        self.mm5_secret = None;
         self
     }
 
@@ -221,7 +254,9 @@ impl MockMepBuilder {
             .apply(&engine)
             .await
             .map_err(|e| StartError::Seed(e.to_string()))?;
-        let tokens = TokenService::new(engine.clone(), self.token_lifetime);
+        let mut auth_config = self.auth_config;
+        auth_config.token_lifetime = self.token_lifetime;
+        let tokens = TokenService::for_engine(&engine, mock_signing_keys()?, auth_config);
         Ok(Parts {
             engine,
             tokens,
@@ -233,6 +268,7 @@ impl MockMepBuilder {
             auth: self.auth,
             listen: self.listen,
             record_limit: self.record_limit,
+            mm5_secret: self.mm5_secret,
         })
     }
 
@@ -260,8 +296,11 @@ impl MockMepBuilder {
         let recorder = Recorder::new(parts.record_limit);
         let mut options = Mp1Options::default();
         options.require_tokens = parts.auth;
+        let mut access = Mm5Access::default();
+        access.bearer_secret.clone_from(&parts.mm5_secret);
+        access.tokens = Some(parts.tokens.clone());
         let router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
-            .merge(server::management_router(&parts.engine))
+            .merge(server::management_router(&parts.engine, &access))
             .merge(server::health_router())
             .layer(axum::middleware::from_fn_with_state(
                 recorder.clone(),
@@ -281,6 +320,7 @@ impl MockMepBuilder {
             faults: parts.faults,
             manual_clock: parts.manual,
             apps: Mutex::new(parts.provisioned),
+            mm5_secret: parts.mm5_secret,
             stop: Some(stop),
         })
     }
@@ -297,6 +337,7 @@ struct Parts {
     auth: bool,
     listen: SocketAddr,
     record_limit: usize,
+    mm5_secret: Option<String>,
 }
 
 /// The transport EdgeGallery's MEP offers: REST over HTTP with MEP-auth tokens.
@@ -349,6 +390,7 @@ pub struct MockMep {
     faults: Arc<NotificationFaults>,
     manual_clock: Option<ManualClock>,
     apps: Mutex<Vec<(String, Credentials)>>,
+    mm5_secret: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -383,6 +425,29 @@ impl MockMep {
     /// The address the mock listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The bearer secret Mm5 requires (`None` when the mock was built with [`MockMepBuilder::open_mm5`]).
+    pub fn mm5_secret(&self) -> Option<&str> {
+        self.mm5_secret.as_deref()
+    }
+
+    /// An Mm5 client for this mock, as the MEP manager (with the Mm5 secret).
+    #[allow(clippy::panic)]
+    pub fn mm5_client(&self) -> mec_mm5::Client {
+        let auth = match &self.mm5_secret {
+            Some(s) => mec_core::client::Auth::Bearer(s.clone()),
+            None => mec_core::client::Auth::None,
+        };
+        match mec_mm5::Client::builder(self.url()).auth(auth).build() {
+            Ok(c) => c,
+            Err(e) => panic!("cannot build an Mm5 client: {e}"),
+        }
+    }
+
+    /// The token service (to issue or check tokens directly).
+    pub fn tokens(&self) -> &TokenService {
+        &self.tokens
     }
 
     /// The first app instance and its credentials (the demo app when none was configured).
@@ -507,8 +572,8 @@ impl MockMep {
     }
 
     /// Checks a token as the mock's Mp1 routes do and returns its claims.
-    pub fn check_token(&self, token: &str) -> Result<Claims, ApiError> {
-        self.tokens.check(token)
+    pub async fn check_token(&self, token: &str) -> Result<Claims, ApiError> {
+        self.tokens.authenticate(token, None).await
     }
 
     // ---- clock ----
