@@ -92,9 +92,47 @@ pub fn health_router() -> Router {
 /// The management side: EdgeGallery's Mm5 (`/mepcfg/...`, `AppInstanceTermination`, `service_govern`) and
 /// `GET /mep/status` (counters). The MEP manager's interface: serve it on its own listener.
 pub fn management_router(engine: &Engine) -> Router {
+    management_router_with(engine, StatusSections::default())
+}
+
+/// As [`management_router`], with more sections on `GET /mep/status` (the DNS responder's counters).
+pub fn management_router_with(engine: &Engine, sections: StatusSections) -> Router {
     let mm5: Router =
         mec_mm5::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
-    mm5.route("/mep/status", get(status).with_state(engine.clone()))
+    mm5.route(
+        "/mep/status",
+        get(status).with_state((engine.clone(), sections)),
+    )
+}
+
+type Section = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
+
+/// Sections of `GET /mep/status` supplied by components beside the engine, each under its own member.
+#[derive(Clone, Default)]
+pub struct StatusSections(Vec<(&'static str, Section)>);
+
+impl std::fmt::Debug for StatusSections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl StatusSections {
+    /// Adds the member `name`, whose value `value` gives (called at every request).
+    #[must_use]
+    pub fn with<T: serde::Serialize>(
+        mut self,
+        name: &'static str,
+        value: impl Fn() -> T + Send + Sync + 'static,
+    ) -> Self {
+        self.0.push((
+            name,
+            Arc::new(move || serde_json::to_value(value()).unwrap_or(serde_json::Value::Null)),
+        ));
+        self
+    }
 }
 
 /// What `GET /mep/status` answers.
@@ -105,14 +143,21 @@ struct Status {
     services: usize,
     deliveries: crate::engine::DeliveryStats,
     undecodable_records: usize,
+    #[serde(flatten)]
+    sections: serde_json::Map<String, serde_json::Value>,
 }
 
-async fn status(State(engine): State<Engine>) -> Json<Status> {
+async fn status(State((engine, sections)): State<(Engine, StatusSections)>) -> Json<Status> {
     Json(Status {
         apps: engine.apps().len(),
         services: engine.services().len(),
         deliveries: engine.delivery_stats(),
         undecodable_records: engine.undecodable_records().len(),
+        sections: sections
+            .0
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value()))
+            .collect(),
     })
 }
 
