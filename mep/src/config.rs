@@ -28,6 +28,10 @@
 //!   max_services_per_app: 500
 //! tokens:
 //!   lifetime_secs: 3600
+//! # The DNS responder answering UEs from the DNS rules (off without this key; see `crate::dns`).
+//! dns:
+//!   listen: 0.0.0.0:53
+//!   not_held: refused            # refused | nxdomain | forward (with upstreams)
 //! ```
 
 use crate::server::{HttpLimits, TlsFiles};
@@ -192,6 +196,8 @@ pub struct MepConfig {
     pub engine: EngineSettings,
     /// Token settings.
     pub tokens: TokenSettings,
+    /// The DNS responder (off when absent).
+    pub dns: Option<crate::dns::DnsConfig>,
 }
 
 impl Default for MepConfig {
@@ -212,6 +218,7 @@ impl Default for MepConfig {
             http: HttpConfig::default(),
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
+            dns: None,
         }
     }
 }
@@ -244,6 +251,9 @@ pub enum ConfigError {
     /// The seed file is not valid.
     #[error(transparent)]
     Seed(#[from] crate::SeedError),
+    /// The DNS responder's settings are not valid.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsConfigError),
 }
 
 impl MepConfig {
@@ -262,12 +272,15 @@ impl MepConfig {
         Ok(config)
     }
 
-    /// Checks what the types do not: Mm5 on its own port, the seed readable and valid.
+    /// Checks what the types do not: Mm5 on its own port, the DNS settings, the seed readable and valid.
     pub fn check(&self) -> Result<(), ConfigError> {
         if let Some(mm5) = &self.mm5
             && mm5.listen == self.mp1.listen
         {
             return Err(ConfigError::SharedPort(mm5.listen));
+        }
+        if let Some(dns) = &self.dns {
+            dns.check()?;
         }
         self.load_seed().map(drop)
     }
