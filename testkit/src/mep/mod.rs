@@ -18,8 +18,9 @@ use mec_core::server::ApiError;
 use mec_core::signature::Credentials;
 use mec_core::{ManualClock, SharedClock, system_clock};
 use mec_mep::auth::TokenService;
+use mec_mep::dns::{DnsConfig, DnsCounters, DnsServer};
 use mec_mep::engine::DeliveryConfig;
-use mec_mep::server::{self, HttpLimits, Mp1Options};
+use mec_mep::server::{self, HttpLimits, Mp1Options, StatusSections};
 use mec_mep::store::{MemoryStore, Store};
 use mec_mep::{Engine, EngineConfig};
 use mec_mp1::model::{
@@ -54,6 +55,9 @@ pub enum StartError {
     /// The seed is inconsistent (for example two apps with one id).
     #[error("invalid seed: {0}")]
     Seed(String),
+    /// The DNS responder could not start.
+    #[error(transparent)]
+    Dns(#[from] mec_mep::dns::DnsError),
 }
 
 /// Configures a [`MockMep`] before it starts.
@@ -68,6 +72,7 @@ pub struct MockMepBuilder {
     engine: EngineConfig,
     store: Option<PathBuf>,
     record_limit: usize,
+    dns: Option<DnsConfig>,
 }
 
 #[derive(Debug)]
@@ -94,6 +99,7 @@ impl Default for MockMepBuilder {
             engine,
             store: None,
             record_limit: recorder::DEFAULT_RECORD_LIMIT,
+            dns: None,
         }
     }
 }
@@ -177,6 +183,20 @@ impl MockMepBuilder {
         self
     }
 
+    /// Also answers DNS queries for the DNS rules on `addr`, over UDP and TCP (`127.0.0.1:0` for a free port;
+    /// [`MockMep::dns_addr`] tells which), with the responder's defaults: names no rule holds are refused, 200
+    /// queries a second per source (measured on the mock's clock, see [`MockMep::advance`]). Off by default.
+    pub fn dns(mut self, addr: SocketAddr) -> Self {
+        self.dns = Some(DnsConfig::new(addr));
+        self
+    }
+
+    /// Also answers DNS queries for the DNS rules, configured in full (forwarding, limits, timeouts).
+    pub fn dns_config(mut self, config: DnsConfig) -> Self {
+        self.dns = Some(config);
+        self
+    }
+
     /// The engine alone, with the seed applied, without a server: serve it with `mec_mp1::server::router` or call
     /// its trait methods directly.
     pub async fn build_engine(self) -> Result<Engine, StartError> {
@@ -233,6 +253,7 @@ impl MockMepBuilder {
             auth: self.auth,
             listen: self.listen,
             record_limit: self.record_limit,
+            dns: self.dns,
         })
     }
 
@@ -256,12 +277,24 @@ impl MockMepBuilder {
                 .await
                 .map_err(|e| StartError::Store(e.to_string()))?;
         }
+        // On the mock's manual clock, rate limits follow it (moved by `advance`); on the system clock, real time.
+        let dns = match parts.dns {
+            Some(config) if parts.manual.is_some() => {
+                Some(DnsServer::start_on_engine_clock(&parts.engine, config).await?)
+            }
+            Some(config) => Some(DnsServer::start(&parts.engine, config).await?),
+            None => None,
+        };
+        let mut sections = StatusSections::default();
+        if let Some(dns) = &dns {
+            sections = sections.with("dns", dns.counters_source());
+        }
         let limits = HttpLimits::default();
         let recorder = Recorder::new(parts.record_limit);
         let mut options = Mp1Options::default();
         options.require_tokens = parts.auth;
         let router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
-            .merge(server::management_router(&parts.engine))
+            .merge(server::management_router_with(&parts.engine, sections))
             .merge(server::health_router())
             .layer(axum::middleware::from_fn_with_state(
                 recorder.clone(),
@@ -282,6 +315,7 @@ impl MockMepBuilder {
             manual_clock: parts.manual,
             apps: Mutex::new(parts.provisioned),
             stop: Some(stop),
+            dns,
         })
     }
 }
@@ -297,6 +331,7 @@ struct Parts {
     auth: bool,
     listen: SocketAddr,
     record_limit: usize,
+    dns: Option<DnsConfig>,
 }
 
 /// The transport EdgeGallery's MEP offers: REST over HTTP with MEP-auth tokens.
@@ -350,6 +385,7 @@ pub struct MockMep {
     manual_clock: Option<ManualClock>,
     apps: Mutex<Vec<(String, Credentials)>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    dns: Option<DnsServer>,
 }
 
 impl MockMep {
@@ -383,6 +419,17 @@ impl MockMep {
     /// The address the mock listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the DNS responder answers (UDP and TCP), when it was asked for
+    /// ([`MockMepBuilder::dns`]).
+    pub fn dns_addr(&self) -> Option<SocketAddr> {
+        self.dns.as_ref().map(DnsServer::local_addr)
+    }
+
+    /// The DNS responder's counters (also on `GET /mep/status`, member `dns`), when it runs.
+    pub fn dns_counters(&self) -> Option<DnsCounters> {
+        self.dns.as_ref().map(DnsServer::counters)
     }
 
     /// The first app instance and its credentials (the demo app when none was configured).
@@ -666,6 +713,8 @@ impl Drop for MockMep {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        // Dropping the DNS responder stops it.
+        self.dns.take();
         self.engine.shutdown();
         if let Err(e) = self.recorder.verify()
             && !std::thread::panicking()
