@@ -274,8 +274,10 @@ impl MepConfig {
 
     /// Checks what the types do not: Mm5 on its own port, the DNS settings, the seed readable and valid.
     pub fn check(&self) -> Result<(), ConfigError> {
+        // Port 0 asks for a free port each time: two of them are never one address.
         if let Some(mm5) = &self.mm5
             && mm5.listen == self.mp1.listen
+            && mm5.listen.port() != 0
         {
             return Err(ConfigError::SharedPort(mm5.listen));
         }
