@@ -61,6 +61,16 @@ pub(crate) struct Responder {
     pub(crate) forwarder: Option<Forwarder>,
 }
 
+/// The records of a held name answering a query of type `t`: A, AAAA, both for ANY, none for other types.
+fn pick(r: &Records, t: RecordType) -> (&[Record], &[Record]) {
+    match t {
+        RecordType::A => (&r.a, &[]),
+        RecordType::AAAA => (&[], &r.aaaa),
+        RecordType::ANY => (&r.a, &r.aaaa),
+        _ => (&[], &[]),
+    }
+}
+
 /// Encodes a header alone (no question): answers to messages that cannot be read further.
 fn header_only(request: &Metadata, code: ResponseCode) -> Vec<u8> {
     let mut metadata = Metadata::response_from_request(request);
@@ -204,7 +214,13 @@ impl Responder {
         bump(&s.queries);
         if request.metadata.op_code != OpCode::Query {
             bump(&s.not_implemented);
-            return Plan::Reply(self.encode(&request, ResponseCode::NotImp, false, &[], None));
+            return Plan::Reply(self.encode(
+                &request,
+                ResponseCode::NotImp,
+                false,
+                [].iter(),
+                None,
+            ));
         }
         let Some(query) = request.queries.queries().first() else {
             bump(&s.malformed);
@@ -212,7 +228,13 @@ impl Responder {
         };
         if query.query_class() != DNSClass::IN {
             bump(&s.refused);
-            return Plan::Reply(self.encode(&request, ResponseCode::Refused, false, &[], None));
+            return Plan::Reply(self.encode(
+                &request,
+                ResponseCode::Refused,
+                false,
+                [].iter(),
+                None,
+            ));
         }
         let table = self.table();
         let found = table.find(query.name());
@@ -220,45 +242,58 @@ impl Responder {
             return match self.not_held {
                 NotHeld::Refused => {
                     bump(&s.refused);
-                    Plan::Reply(self.encode(&request, ResponseCode::Refused, false, &[], None))
+                    Plan::Reply(self.encode(
+                        &request,
+                        ResponseCode::Refused,
+                        false,
+                        [].iter(),
+                        None,
+                    ))
                 }
                 NotHeld::Nxdomain => {
                     bump(&s.nxdomain);
-                    Plan::Reply(self.encode(&request, ResponseCode::NXDomain, false, &[], None))
+                    Plan::Reply(self.encode(
+                        &request,
+                        ResponseCode::NXDomain,
+                        false,
+                        [].iter(),
+                        None,
+                    ))
                 }
                 NotHeld::Forward => Plan::Forward(Box::new(request)),
             };
         };
-        let query_type = query.query_type();
-        let pick = |r: &'_ Records| -> Vec<Record> {
-            let (a, aaaa) = match query_type {
-                RecordType::A => (&r.a[..], &[][..]),
-                RecordType::AAAA => (&[][..], &r.aaaa[..]),
-                RecordType::ANY => (&r.a[..], &r.aaaa[..]),
-                _ => (&[][..], &[][..]),
-            };
-            a.iter().chain(aaaa).cloned().collect()
-        };
-        let answers = match found {
-            Found::Exact(r) => pick(r),
-            Found::Wildcard(r) => {
-                // Synthesized for the name asked (RFC 4592 section 4.3.3).
-                let owner = Name::from(query.name());
-                let mut records = pick(r);
-                for record in &mut records {
-                    record.name = owner.clone();
-                }
-                records
-            }
+        let (first, second) = match found {
+            Found::Exact(r) | Found::Wildcard(r) => pick(r, query.query_type()),
         };
         // A name held with nothing of the type asked is NOERROR without answers (NODATA), not NXDOMAIN
         // (RFC 2308 section 2.2): the name exists.
-        bump(if answers.is_empty() {
+        bump(if first.is_empty() && second.is_empty() {
             &s.nodata
         } else {
             &s.answers
         });
-        Plan::Reply(self.encode(&request, ResponseCode::NoError, true, &answers, None))
+        let answer = match found {
+            // The records as the table holds them, not copied.
+            Found::Exact(_) => self.encode(
+                &request,
+                ResponseCode::NoError,
+                true,
+                first.iter().chain(second),
+                None,
+            ),
+            Found::Wildcard(_) => {
+                // Synthesized for the name asked (RFC 4592 section 4.3.3).
+                let owner = Name::from(query.name());
+                let records: Vec<Record> = first
+                    .iter()
+                    .chain(second)
+                    .map(|r| Record::from_rdata(owner.clone(), r.ttl, r.data.clone()))
+                    .collect();
+                self.encode(&request, ResponseCode::NoError, true, records.iter(), None)
+            }
+        };
+        Plan::Reply(answer)
     }
 
     /// Forwards a query to the upstreams and encodes their answer (`SERVFAIL` when none comes).
@@ -267,24 +302,34 @@ impl Responder {
         let (Some(forwarder), Some(query)) = (&self.forwarder, request.queries.queries().first())
         else {
             bump(&s.forward_failures);
-            return self.encode(request, ResponseCode::ServFail, false, &[], None);
+            return self.encode(request, ResponseCode::ServFail, false, [].iter(), None);
         };
         bump(&s.forwards);
         let name = Name::from(query.name());
         match forwarder.ask(name, query.query_type()).await {
             Forwarded::Answer(records) => {
-                self.encode(request, ResponseCode::NoError, false, &records, None)
+                self.encode(request, ResponseCode::NoError, false, records.iter(), None)
             }
-            Forwarded::NoData(soa) => {
-                self.encode(request, ResponseCode::NoError, false, &[], soa.as_ref())
-            }
+            Forwarded::NoData(soa) => self.encode(
+                request,
+                ResponseCode::NoError,
+                false,
+                [].iter(),
+                soa.as_ref(),
+            ),
             Forwarded::NxDomain(soa) => {
                 bump(&s.nxdomain);
-                self.encode(request, ResponseCode::NXDomain, false, &[], soa.as_ref())
+                self.encode(
+                    request,
+                    ResponseCode::NXDomain,
+                    false,
+                    [].iter(),
+                    soa.as_ref(),
+                )
             }
             Forwarded::Failed => {
                 bump(&s.forward_failures);
-                self.encode(request, ResponseCode::ServFail, false, &[], None)
+                self.encode(request, ResponseCode::ServFail, false, [].iter(), None)
             }
         }
     }
@@ -292,19 +337,19 @@ impl Responder {
     /// `SERVFAIL` for a query that cannot be forwarded now (too many in flight).
     pub(crate) fn overloaded(&self, request: &Request) -> Vec<u8> {
         bump(&self.stats.forward_failures);
-        self.encode(request, ResponseCode::ServFail, false, &[], None)
+        self.encode(request, ResponseCode::ServFail, false, [].iter(), None)
     }
 
     /// Encodes an answer to `request`: its question echoed, EDNS answered with EDNS, no larger than the client
     /// can take over UDP (512 bytes without EDNS, else what it offers up to the configured payload); what does
     /// not fit is cut and the answer marked truncated, so the client asks again over TCP.
-    fn encode(
+    fn encode<'a>(
         &self,
         request: &Request,
         code: ResponseCode,
         authoritative: bool,
-        answers: &[Record],
-        soa: Option<&Record>,
+        answers: impl Iterator<Item = &'a Record> + Send + 'a,
+        soa: Option<&'a Record>,
     ) -> Vec<u8> {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.response_code = code;
@@ -321,7 +366,7 @@ impl Responder {
             Protocol::Udp => 512,
             _ => u16::MAX,
         };
-        let response = builder.build(metadata, answers.iter(), [], soa, []);
+        let response = builder.build(metadata, answers, [], soa, []);
         let mut bytes = Vec::with_capacity(128);
         let mut encoder = BinEncoder::new(&mut bytes);
         encoder.set_max_size(max_size);
