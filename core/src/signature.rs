@@ -303,7 +303,9 @@ pub async fn signing_date(access_key: &str) -> SystemTime {
             .unwrap_or_default()
             .as_secs();
         let wait = {
-            let mut guard = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut guard = LAST
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let last = guard.get_or_insert_with(HashMap::new);
             // Keys that signed more than a second ago need no memory.
             last.retain(|_, s| *s + 1 >= second);

@@ -28,6 +28,10 @@
 //!   max_services_per_app: 500
 //! tokens:
 //!   lifetime_secs: 3600
+//! # The DNS responder answering UEs from the DNS rules (off without this key; see `crate::dns`).
+//! dns:
+//!   listen: 0.0.0.0:53
+//!   not_held: refused            # refused | nxdomain | forward (with upstreams)
 //! ```
 
 use crate::server::{HttpLimits, TlsFiles};
@@ -304,6 +308,8 @@ pub struct MepConfig {
     pub engine: EngineSettings,
     /// Token settings.
     pub tokens: TokenSettings,
+    /// The DNS responder (off when absent).
+    pub dns: Option<crate::dns::DnsConfig>,
 }
 
 impl Default for MepConfig {
@@ -326,6 +332,7 @@ impl Default for MepConfig {
             http: HttpConfig::default(),
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
+            dns: None,
         }
     }
 }
@@ -359,7 +366,9 @@ pub enum ConfigError {
     #[error(transparent)]
     Seed(#[from] crate::SeedError),
     /// Mm5 would be reachable beyond this host without a credential.
-    #[error("Mm5 listens on {0}, beyond this host, without a credential: set mm5.bearer_secret_file")]
+    #[error(
+        "Mm5 listens on {0}, beyond this host, without a credential: set mm5.bearer_secret_file"
+    )]
     OpenMm5(SocketAddr),
     /// The Mm5 secret is too short.
     #[error("the Mm5 bearer secret must be at least 16 characters")]
@@ -367,6 +376,9 @@ pub enum ConfigError {
     /// A token key cannot be used.
     #[error(transparent)]
     Key(#[from] crate::auth::KeyError),
+    /// The DNS responder's settings are not valid.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsConfigError),
 }
 
 impl MepConfig {
@@ -398,6 +410,9 @@ impl MepConfig {
         }
         for k in &self.tokens.keys {
             crate::auth::TokenKey::from_rsa_pem_file(&k.kid, &k.private_key_file)?;
+        }
+        if let Some(dns) = &self.dns {
+            dns.check()?;
         }
         self.load_seed().map(drop)
     }

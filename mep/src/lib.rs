@@ -13,5 +13,6 @@ pub mod seed;
 
 pub use seed::{AppInstance, Seed, SeedError};
 pub mod config;
+pub mod dns;
 pub mod run;
 pub mod server;

@@ -32,6 +32,13 @@ pub enum StartError {
     /// This build lacks a store the configuration asks for.
     #[error("this build of mep has no {0} store (enable its cargo feature)")]
     Unsupported(&'static str),
+    /// The DNS responder could not start.
+    #[cfg(feature = "dns")]
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
+    /// The configuration asks for the DNS responder, which this build lacks.
+    #[error("this build of mep has no DNS responder (enable the cargo feature `dns`)")]
+    NoDns,
 }
 
 /// A running MEP. Stop it with [`stop`](Self::stop) (requests in flight get the configured grace period).
@@ -45,10 +52,14 @@ pub struct RunningMep {
     pub mp1_addr: SocketAddr,
     /// Where Mm5 is served, if it is.
     pub mm5_addr: Option<SocketAddr>,
+    /// Where the DNS responder answers (UDP and TCP), if it runs.
+    pub dns_addr: Option<SocketAddr>,
     /// The app instances provisioned by the seed, with their credentials.
     pub provisioned: Vec<(String, Credentials)>,
     stop: watch::Sender<bool>,
     servers: Vec<tokio::task::JoinHandle<()>>,
+    #[cfg(feature = "dns")]
+    dns: Option<crate::dns::DnsServer>,
 }
 
 fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
@@ -88,6 +99,21 @@ impl MepConfig {
             self.tokens.signing_keys().map_err(ConfigError::from)?,
             self.tokens.auth_config(),
         );
+        #[cfg(feature = "dns")]
+        let dns = match self.dns.clone() {
+            Some(config) => Some(crate::dns::DnsServer::start(&engine, config).await?),
+            None => None,
+        };
+        #[cfg(not(feature = "dns"))]
+        if self.dns.is_some() {
+            return Err(StartError::NoDns);
+        }
+        #[allow(unused_mut)]
+        let mut sections = server::StatusSections::default();
+        #[cfg(feature = "dns")]
+        if let Some(dns) = &dns {
+            sections = sections.with("dns", dns.counters_source());
+        }
         let limits = self.http.limits();
         let (stop, stopped) = watch::channel(false);
         let wait = |mut rx: watch::Receiver<bool>| async move {
@@ -139,7 +165,8 @@ impl MepConfig {
                 };
                 servers.push(tokio::spawn(server::serve(
                     listener,
-                    server::management_router(&engine, &access).merge(server::health_router()),
+                    server::management_router_with(&engine, &access, sections)
+                        .merge(server::health_router()),
                     limits,
                     tls,
                     wait(stopped),
@@ -153,9 +180,15 @@ impl MepConfig {
             tokens,
             mp1_addr,
             mm5_addr,
+            #[cfg(feature = "dns")]
+            dns_addr: dns.as_ref().map(crate::dns::DnsServer::local_addr),
+            #[cfg(not(feature = "dns"))]
+            dns_addr: None,
             provisioned,
             stop,
             servers,
+            #[cfg(feature = "dns")]
+            dns,
         })
     }
 }
@@ -164,6 +197,10 @@ impl RunningMep {
     /// Stops accepting connections, lets requests in flight finish, and stops the background work.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
+        #[cfg(feature = "dns")]
+        if let Some(dns) = self.dns {
+            dns.stop().await;
+        }
         for s in self.servers {
             let _ = s.await;
         }

@@ -126,9 +126,21 @@ pub struct Mm5Access {
 /// The management side: EdgeGallery's Mm5 (`/mepcfg/...`, `AppInstanceTermination`, `service_govern`) and
 /// `GET /mep/status` (counters), behind [`Mm5Access`]: the MEP manager's interface.
 pub fn management_router(engine: &Engine, access: &Mm5Access) -> Router {
+    management_router_with(engine, access, StatusSections::default())
+}
+
+/// As [`management_router`], with more sections on `GET /mep/status` (the DNS responder's counters).
+pub fn management_router_with(
+    engine: &Engine,
+    access: &Mm5Access,
+    sections: StatusSections,
+) -> Router {
     let mm5: Router =
         mec_mm5::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
-    let router = mm5.route("/mep/status", get(status).with_state(engine.clone()));
+    let router = mm5.route(
+        "/mep/status",
+        get(status).with_state((engine.clone(), sections)),
+    );
     if access.bearer_secret.is_none() {
         return router;
     }
@@ -138,7 +150,41 @@ pub fn management_router(engine: &Engine, access: &Mm5Access) -> Router {
     ))
 }
 
-async fn management_access(State(access): State<Mm5Access>, request: Request, next: Next) -> Response {
+type Section = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
+
+/// Sections of `GET /mep/status` supplied by components beside the engine, each under its own member.
+#[derive(Clone, Default)]
+pub struct StatusSections(Vec<(&'static str, Section)>);
+
+impl std::fmt::Debug for StatusSections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl StatusSections {
+    /// Adds the member `name`, whose value `value` gives (called at every request).
+    #[must_use]
+    pub fn with<T: serde::Serialize>(
+        mut self,
+        name: &'static str,
+        value: impl Fn() -> T + Send + Sync + 'static,
+    ) -> Self {
+        self.0.push((
+            name,
+            Arc::new(move || serde_json::to_value(value()).unwrap_or(serde_json::Value::Null)),
+        ));
+        self
+    }
+}
+
+async fn management_access(
+    State(access): State<Mm5Access>,
+    request: Request,
+    next: Next,
+) -> Response {
     let given = request
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -147,7 +193,10 @@ async fn management_access(State(access): State<Mm5Access>, request: Request, ne
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_owned());
     if let (Some(given), Some(secret)) = (&given, &access.bearer_secret)
-        && bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), secret.as_bytes()))
+        && bool::from(subtle::ConstantTimeEq::ct_eq(
+            given.as_bytes(),
+            secret.as_bytes(),
+        ))
     {
         return next.run(request).await;
     }
@@ -180,14 +229,21 @@ struct Status {
     services: usize,
     deliveries: crate::engine::DeliveryStats,
     undecodable_records: usize,
+    #[serde(flatten)]
+    sections: serde_json::Map<String, serde_json::Value>,
 }
 
-async fn status(State(engine): State<Engine>) -> Json<Status> {
+async fn status(State((engine, sections)): State<(Engine, StatusSections)>) -> Json<Status> {
     Json(Status {
         apps: engine.apps().len(),
         services: engine.services().len(),
         deliveries: engine.delivery_stats(),
         undecodable_records: engine.undecodable_records().len(),
+        sections: sections
+            .0
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value()))
+            .collect(),
     })
 }
 

@@ -317,7 +317,10 @@ async fn failing_receivers_are_retried_and_never_delay_others(backend: Backend) 
     )
     .await;
     // The sink counts a notification before the engine records the answer: wait for the record.
-    eventually("both deliveries recorded", || h.engine.delivery_stats().delivered == 2).await;
+    eventually("both deliveries recorded", || {
+        h.engine.delivery_stats().delivered == 2
+    })
+    .await;
     let stats = h.engine.delivery_stats();
     assert!(stats.retries >= 4, "{stats:?}");
     let failed: Vec<_> = h
@@ -378,7 +381,10 @@ async fn one_apps_hanging_callbacks_never_starve_another_app(backend: Backend) {
     .await;
     h.register(APP, service("busy", "B")).await;
     eventually("the other app is notified", || sink.count("other") == 1).await;
-    eventually("its delivery recorded", || h.engine.delivery_stats().delivered == 1).await;
+    eventually("its delivery recorded", || {
+        h.engine.delivery_stats().delivered == 1
+    })
+    .await;
     // The hanging ones are still in flight (at most the app's slots), none given up yet.
     let stats = h.engine.delivery_stats();
     assert_eq!((stats.delivered, stats.failed), (1, 0), "{stats:?}");

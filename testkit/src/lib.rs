@@ -37,6 +37,8 @@ mod mep;
 
 pub use appstore::{AppStoreRole, AppStoreUser, MockAppStore};
 
+/// The DNS responder's settings and counters ([`MockMepBuilder::dns_config`], [`MockMep::dns_counters`]).
+pub use mec_mep::dns::{DnsConfig, DnsCounters, NotHeld, OverLimit, RateLimitConfig};
 pub use mep::{
     Answered, AppInstance, AppState, Claims, DEFAULT_LIVENESS_INTERVAL, DeliveryRecord,
     DeliveryStats, Event, Fault, MockMep, MockMepBuilder, RecordedRequest, RequestMatcher, Seed,

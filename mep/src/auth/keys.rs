@@ -61,7 +61,8 @@ impl TokenKey {
     /// A key from an RSA private key in PEM (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`), of at least
     /// 2048 bits; its public half is derived.
     pub fn from_rsa_pem(kid: impl Into<String>, pem: &[u8]) -> Result<Self, KeyError> {
-        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|e| KeyError::Invalid(e.to_string()))?;
+        let der =
+            PrivateKeyDer::from_pem_slice(pem).map_err(|e| KeyError::Invalid(e.to_string()))?;
         let pair = match &der {
             PrivateKeyDer::Pkcs1(k) => aws_lc_rs::rsa::KeyPair::from_der(k.secret_pkcs1_der()),
             PrivateKeyDer::Pkcs8(k) => aws_lc_rs::rsa::KeyPair::from_pkcs8(k.secret_pkcs8_der()),
@@ -69,13 +70,18 @@ impl TokenKey {
         }
         .map_err(|e| KeyError::Invalid(e.to_string()))?;
         if pair.public_modulus_len() < 256 {
-            return Err(KeyError::Invalid("RSA keys of fewer than 2048 bits are refused".to_owned()));
+            return Err(KeyError::Invalid(
+                "RSA keys of fewer than 2048 bits are refused".to_owned(),
+            ));
         }
         Self::from_pair(kid.into(), pem, &pair)
     }
 
     /// A key read from a PEM file (see [`from_rsa_pem`](Self::from_rsa_pem)).
-    pub fn from_rsa_pem_file(kid: impl Into<String>, path: impl AsRef<Path>) -> Result<Self, KeyError> {
+    pub fn from_rsa_pem_file(
+        kid: impl Into<String>,
+        path: impl AsRef<Path>,
+    ) -> Result<Self, KeyError> {
         let path = path.as_ref();
         let pem = std::fs::read(path).map_err(|source| KeyError::Io {
             path: path.display().to_string(),
@@ -89,17 +95,24 @@ impl TokenKey {
         use aws_lc_rs::encoding::AsDer;
         let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
             .map_err(|e| KeyError::Invalid(e.to_string()))?;
-        let pkcs8 = pair.as_der().map_err(|e| KeyError::Invalid(e.to_string()))?;
+        let pkcs8 = pair
+            .as_der()
+            .map_err(|e| KeyError::Invalid(e.to_string()))?;
         let pem = pem_block("PRIVATE KEY", pkcs8.as_ref());
         Self::from_pair(kid.into(), pem.as_bytes(), &pair)
     }
 
-    fn from_pair(kid: String, private_pem: &[u8], pair: &aws_lc_rs::rsa::KeyPair) -> Result<Self, KeyError> {
+    fn from_pair(
+        kid: String,
+        private_pem: &[u8],
+        pair: &aws_lc_rs::rsa::KeyPair,
+    ) -> Result<Self, KeyError> {
         use aws_lc_rs::signature::KeyPair as _;
         let public_der = pair.public_key().as_ref().to_vec();
         Ok(Self {
             kid,
-            encoding: EncodingKey::from_rsa_pem(private_pem).map_err(|e| KeyError::Invalid(e.to_string()))?,
+            encoding: EncodingKey::from_rsa_pem(private_pem)
+                .map_err(|e| KeyError::Invalid(e.to_string()))?,
             decoding: DecodingKey::from_rsa_der(&public_der),
             public_pem: pem_block("RSA PUBLIC KEY", &public_der),
             accepted_until: None,

@@ -90,7 +90,12 @@ struct Attempts {
 }
 
 impl Lockout {
-    pub(crate) fn new(failures: u32, window: Duration, duration: Duration, max_keys: usize) -> Self {
+    pub(crate) fn new(
+        failures: u32,
+        window: Duration,
+        duration: Duration,
+        max_keys: usize,
+    ) -> Self {
         Self {
             failures,
             window,
@@ -122,7 +127,9 @@ impl Lockout {
             let window = self.window;
             state.retain(|_, a| {
                 a.locked_until.is_some_and(|u| now < u)
-                    || a.recent.back().is_some_and(|t| now.duration_since(*t).unwrap_or_default() < window)
+                    || a.recent
+                        .back()
+                        .is_some_and(|t| now.duration_since(*t).unwrap_or_default() < window)
             });
             if state.len() >= self.max_keys {
                 // Still full of recent failures: the oldest entry goes (a flood of keys cannot grow the table).
@@ -222,11 +229,15 @@ impl IpRange {
         };
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -296,11 +307,18 @@ mod tests {
             limiter.check(&"k").unwrap();
         }
         let wait = limiter.check(&"k").unwrap_err();
-        assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            wait >= Duration::from_secs(1) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
         limiter.check(&"other").unwrap();
         clock.advance(Duration::from_secs(20));
         limiter.check(&"k").unwrap();
-        assert!(Limiter::<&str>::per_minute(0, Arc::new(clock)).check(&"k").is_ok());
+        assert!(
+            Limiter::<&str>::per_minute(0, Arc::new(clock))
+                .check(&"k")
+                .is_ok()
+        );
     }
 
     #[test]
@@ -329,7 +347,13 @@ mod tests {
         assert!(c.first_use("a", until, now).unwrap());
         assert!(!c.first_use("a", until, now).unwrap());
         assert!(c.first_use("b", until, now).unwrap());
-        assert!(c.first_use("c", until, now).is_err(), "full of live signatures");
-        assert!(c.first_use("c", until, until).unwrap(), "expired ones make room");
+        assert!(
+            c.first_use("c", until, now).is_err(),
+            "full of live signatures"
+        );
+        assert!(
+            c.first_use("c", until, until).unwrap(),
+            "expired ones make room"
+        );
     }
 }

@@ -195,7 +195,11 @@ pub trait KeyStore: Send + Sync + 'static {
 #[async_trait::async_trait]
 pub trait AppDirectory: Send + Sync + 'static {
     /// Whether a token issued to `app_instance_id` at `issued_at` is still good.
-    async fn accepts_tokens(&self, app_instance_id: &str, issued_at: SystemTime) -> Result<bool, AuthError>;
+    async fn accepts_tokens(
+        &self,
+        app_instance_id: &str,
+        issued_at: SystemTime,
+    ) -> Result<bool, AuthError>;
 }
 
 /// An [`AppDirectory`] that accepts every app (no revocation beyond expiry).
@@ -303,8 +307,14 @@ impl TokenService {
                 verifier: Verifier::with_keys(|_: &str| None, system_clock())
                     .with_max_skew(config.max_skew),
                 per_ip: Limiter::per_minute(config.token_requests_per_minute_per_ip, clock.clone()),
-                per_key: Limiter::per_minute(config.token_requests_per_minute_per_key, clock.clone()),
-                per_token: Limiter::per_minute(config.mp1_requests_per_minute_per_token, clock.clone()),
+                per_key: Limiter::per_minute(
+                    config.token_requests_per_minute_per_key,
+                    clock.clone(),
+                ),
+                per_token: Limiter::per_minute(
+                    config.mp1_requests_per_minute_per_token,
+                    clock.clone(),
+                ),
                 lockout: Lockout::new(
                     config.lockout_failures,
                     config.lockout_window,
@@ -351,7 +361,11 @@ impl TokenService {
     }
 
     /// A token for an app instance, bound to `client` when known.
-    pub fn issue(&self, app_instance_id: &str, client: Option<IpAddr>) -> Result<TokenResponse, ApiError> {
+    pub fn issue(
+        &self,
+        app_instance_id: &str,
+        client: Option<IpAddr>,
+    ) -> Result<TokenResponse, ApiError> {
         let now = self.inner.clock.now();
         let lifetime = self.inner.config.token_lifetime;
         let claims = Claims {
@@ -376,7 +390,11 @@ impl TokenService {
     /// Checks a token: its signature (the algorithm and `kid` of a key of this service), issuer, expiry on the
     /// service's clock, generation, client address when bound, and that its app still accepts tokens. Every
     /// failure is the same 401.
-    pub async fn authenticate(&self, token: &str, client: Option<IpAddr>) -> Result<Claims, ApiError> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Claims, ApiError> {
         let invalid = || ApiError::unauthorized(BAD_TOKEN);
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != SigningKeys::algorithm() {
@@ -391,15 +409,22 @@ impl TokenService {
         let mut validation = jsonwebtoken::Validation::new(SigningKeys::algorithm());
         // Expiry is checked below, on the service's clock.
         validation.validate_exp = false;
-        validation.required_spec_claims = ["exp", "iss", "sub"].iter().map(|s| (*s).to_owned()).collect();
+        validation.required_spec_claims = ["exp", "iss", "sub"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         validation.set_issuer(&[&self.inner.config.issuer]);
         let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map_err(|_| invalid())?
             .claims;
-        if seconds(now) >= claims.exp || claims.generation != self.inner.generation.load(Ordering::SeqCst) {
+        if seconds(now) >= claims.exp
+            || claims.generation != self.inner.generation.load(Ordering::SeqCst)
+        {
             return Err(invalid());
         }
-        if self.inner.config.bind_client_ip && Some(claims.clientip.as_str()) != client.map(|c| c.to_string()).as_deref() {
+        if self.inner.config.bind_client_ip
+            && Some(claims.clientip.as_str()) != client.map(|c| c.to_string()).as_deref()
+        {
             return Err(invalid());
         }
         let issued = UNIX_EPOCH + Duration::from_secs(claims.iat);
@@ -428,13 +453,22 @@ impl TokenService {
         self.inner.per_token.prune();
     }
 
-    async fn token_request(&self, client: Option<IpAddr>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, ApiError> {
+    async fn token_request(
+        &self,
+        client: Option<IpAddr>,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<TokenResponse, ApiError> {
         let i = &self.inner;
         let config = &i.config;
         if !config.token_allow_list.is_empty()
             && !client.is_some_and(|ip| config.token_allow_list.iter().any(|r| r.contains(ip)))
         {
-            return Err(ApiError::forbidden("the token endpoint does not serve this address"));
+            return Err(ApiError::forbidden(
+                "the token endpoint does not serve this address",
+            ));
         }
         if let Some(ip) = client {
             i.per_ip.check(&ip).map_err(too_many)?;
@@ -459,7 +493,10 @@ impl TokenService {
             refused()
         };
         let until = signed.signed_at() + config.max_skew;
-        match i.replays.first_use(signed.signature(), until, SystemTime::now()) {
+        match i
+            .replays
+            .first_use(signed.signature(), until, SystemTime::now())
+        {
             Ok(true) => {}
             Ok(false) => return Err(fail(&"the signature was used before")),
             Err(_) => return Err(too_many(Duration::from_secs(60))),
@@ -493,10 +530,14 @@ async fn issue_token(
     let body: Bytes = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
         Err(_) => {
-            return ApiError::payload_too_large("a token request has no body to speak of").into_response();
+            return ApiError::payload_too_large("a token request has no body to speak of")
+                .into_response();
         }
     };
-    match s.token_request(client, &method, &uri, &headers, &body).await {
+    match s
+        .token_request(client, &method, &uri, &headers, &body)
+        .await
+    {
         Ok(t) => Json(t).into_response(),
         Err(e) => e.into_response(),
     }
@@ -545,7 +586,10 @@ mod tests {
     fn bearer_tokens_are_read_from_the_authorization_header_only() {
         let mut h = HeaderMap::new();
         assert_eq!(bearer(&h), None);
-        h.insert("authorization", HeaderValue::from_static("Basic dXNlcjpwdw=="));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Basic dXNlcjpwdw=="),
+        );
         assert_eq!(bearer(&h), None);
         h.insert("authorization", HeaderValue::from_static("bearer abc"));
         assert_eq!(bearer(&h), Some("abc"));

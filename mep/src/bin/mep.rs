@@ -31,6 +31,13 @@ struct Args {
     /// Seed file (JSON or YAML): app instances with their AK/SK, rules and services, applied at every start.
     #[arg(long)]
     seed: Option<PathBuf>,
+    /// Answer UEs' DNS queries from the DNS rules on this address, over UDP and TCP (e.g. 0.0.0.0:53; off by
+    /// default). Names no rule holds are refused unless --dns-upstream is given.
+    #[arg(long, value_name = "ADDR")]
+    dns: Option<SocketAddr>,
+    /// Forward names no DNS rule holds to this resolver (address:port; repeat for more), instead of refusing them.
+    #[arg(long, value_name = "ADDR")]
+    dns_upstream: Vec<SocketAddr>,
     /// Check the configuration (and its seed) and exit: 0 when valid, 2 otherwise.
     #[arg(long)]
     check: bool,
@@ -57,6 +64,19 @@ fn configure(args: &Args) -> Result<MepConfig, String> {
     }
     if let Some(seed) = &args.seed {
         config.seed = Some(seed.clone());
+    }
+    if let Some(addr) = args.dns {
+        let dns = config.dns.get_or_insert_with(Default::default);
+        dns.listen = addr;
+    }
+    if !args.dns_upstream.is_empty() {
+        let Some(dns) = &mut config.dns else {
+            return Err(
+                "--dns-upstream needs the DNS responder on (--dns ADDR or `dns:` in the file)"
+                    .into(),
+            );
+        };
+        *dns = dns.clone().forwarding_to(args.dns_upstream.iter().copied());
     }
     config.check().map_err(|e| e.to_string())?;
     Ok(config)
@@ -121,6 +141,9 @@ async fn main() -> ExitCode {
     match mep.mm5_addr {
         Some(addr) => println!("  Mm5 and /mep/status on {addr}"),
         None => println!("  Mm5 is off"),
+    }
+    if let Some(addr) = mep.dns_addr {
+        println!("  DNS (the DNS rules, UDP and TCP) on {addr}");
     }
     match &store {
         StoreConfig::File(path) => println!("  state in {}", path.display()),

@@ -297,7 +297,10 @@ impl AppSupport for Engine {
                 check_if_match(if_match, &stored.value)?;
             }
             // A domain name belongs to one app: the rule that had it first keeps it.
-            if !stored.value.domain_name.eq_ignore_ascii_case(&rule.domain_name)
+            if !stored
+                .value
+                .domain_name
+                .eq_ignore_ascii_case(&rule.domain_name)
                 && let Some(owner) = Self::owner_of_domain(cache, &rule.domain_name, &app)
             {
                 return Err(ApiError::forbidden(format!(

@@ -1,6 +1,7 @@
 //! `mock-mep`: the mock MEC platform as a server, for apps written in any language.
 
 use clap::Parser;
+use mec_mep::dns::DnsConfig;
 use mec_testkit::{AppInstance, MockMep, Seed};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +27,13 @@ struct Args {
     /// Keep the MEP's state in this file (an embedded database) instead of memory, so it survives restarts.
     #[arg(long)]
     store: Option<PathBuf>,
+    /// Also answer DNS queries for the DNS rules on this address, over UDP and TCP (e.g. 127.0.0.1:5353; off by
+    /// default). Names no rule holds are refused unless --dns-upstream is given.
+    #[arg(long, value_name = "ADDR")]
+    dns: Option<SocketAddr>,
+    /// Forward names no DNS rule holds to this resolver (address:port; repeat for more), instead of refusing them.
+    #[arg(long, value_name = "ADDR", requires = "dns")]
+    dns_upstream: Vec<SocketAddr>,
     /// The bearer secret the MEP manager must send on Mm5 (default: a random one, printed at start).
     #[arg(long, conflicts_with = "open_mm5")]
     mm5_secret: Option<String>,
@@ -78,6 +86,17 @@ async fn main() -> ExitCode {
     if let Some(path) = &args.store {
         builder = builder.store(path);
     }
+    if let Some(addr) = args.dns {
+        let mut dns = DnsConfig::new(addr);
+        if !args.dns_upstream.is_empty() {
+            dns = dns.forwarding_to(args.dns_upstream.iter().copied());
+        }
+        if let Err(e) = dns.check() {
+            eprintln!("mock-mep: {e}");
+            return ExitCode::from(2);
+        }
+        builder = builder.dns_config(dns);
+    }
     if let Some(secret) = &args.mm5_secret {
         builder = builder.mm5_secret(secret);
     }
@@ -108,6 +127,9 @@ async fn main() -> ExitCode {
     );
     if args.no_auth {
         println!("  tokens are not required (--no-auth)");
+    }
+    if let Some(addr) = mep.dns_addr() {
+        println!("  DNS (the DNS rules):      {addr} (UDP and TCP)");
     }
     match mep.mm5_secret() {
         Some(secret) => println!("  Mm5 (/mepcfg/...):        Authorization: Bearer {secret}"),

@@ -18,8 +18,9 @@ use mec_core::server::ApiError;
 use mec_core::signature::Credentials;
 use mec_core::{ManualClock, SharedClock, system_clock};
 use mec_mep::auth::{AuthConfig, SigningKeys, TokenService};
+use mec_mep::dns::{DnsConfig, DnsCounters, DnsServer};
 use mec_mep::engine::DeliveryConfig;
-use mec_mep::server::{self, HttpLimits, Mm5Access, Mp1Options};
+use mec_mep::server::{self, HttpLimits, Mm5Access, Mp1Options, StatusSections};
 use mec_mep::store::{MemoryStore, Store};
 use mec_mep::{Engine, EngineConfig};
 use mec_mp1::model::{
@@ -54,6 +55,9 @@ pub enum StartError {
     /// The seed is inconsistent (for example two apps with one id).
     #[error("invalid seed: {0}")]
     Seed(String),
+    /// The DNS responder could not start.
+    #[error(transparent)]
+    Dns(#[from] mec_mep::dns::DnsError),
 }
 
 /// Configures a [`MockMep`] before it starts.
@@ -70,6 +74,7 @@ pub struct MockMepBuilder {
     record_limit: usize,
     mm5_secret: Option<String>,
     auth_config: AuthConfig,
+    dns: Option<DnsConfig>,
 }
 
 #[derive(Debug)]
@@ -98,6 +103,7 @@ impl Default for MockMepBuilder {
             record_limit: recorder::DEFAULT_RECORD_LIMIT,
             mm5_secret: Some(uuid::Uuid::new_v4().simple().to_string()),
             auth_config: AuthConfig::permissive(),
+            dns: None,
         }
     }
 }
@@ -210,6 +216,20 @@ impl MockMepBuilder {
         self
     }
 
+    /// Also answers DNS queries for the DNS rules on `addr`, over UDP and TCP (`127.0.0.1:0` for a free port;
+    /// [`MockMep::dns_addr`] tells which), with the responder's defaults: names no rule holds are refused, 200
+    /// queries a second per source (measured on the mock's clock, see [`MockMep::advance`]). Off by default.
+    pub fn dns(mut self, addr: SocketAddr) -> Self {
+        self.dns = Some(DnsConfig::new(addr));
+        self
+    }
+
+    /// Also answers DNS queries for the DNS rules, configured in full (forwarding, limits, timeouts).
+    pub fn dns_config(mut self, config: DnsConfig) -> Self {
+        self.dns = Some(config);
+        self
+    }
+
     /// The engine alone, with the seed applied, without a server: serve it with `mec_mp1::server::router` or call
     /// its trait methods directly.
     pub async fn build_engine(self) -> Result<Engine, StartError> {
@@ -269,6 +289,7 @@ impl MockMepBuilder {
             listen: self.listen,
             record_limit: self.record_limit,
             mm5_secret: self.mm5_secret,
+            dns: self.dns,
         })
     }
 
@@ -292,6 +313,18 @@ impl MockMepBuilder {
                 .await
                 .map_err(|e| StartError::Store(e.to_string()))?;
         }
+        // On the mock's manual clock, rate limits follow it (moved by `advance`); on the system clock, real time.
+        let dns = match parts.dns {
+            Some(config) if parts.manual.is_some() => {
+                Some(DnsServer::start_on_engine_clock(&parts.engine, config).await?)
+            }
+            Some(config) => Some(DnsServer::start(&parts.engine, config).await?),
+            None => None,
+        };
+        let mut sections = StatusSections::default();
+        if let Some(dns) = &dns {
+            sections = sections.with("dns", dns.counters_source());
+        }
         let limits = HttpLimits::default();
         let recorder = Recorder::new(parts.record_limit);
         let mut options = Mp1Options::default();
@@ -300,7 +333,11 @@ impl MockMepBuilder {
         access.bearer_secret.clone_from(&parts.mm5_secret);
         access.tokens = Some(parts.tokens.clone());
         let router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
-            .merge(server::management_router(&parts.engine, &access))
+            .merge(server::management_router_with(
+                &parts.engine,
+                &access,
+                sections,
+            ))
             .merge(server::health_router())
             .layer(axum::middleware::from_fn_with_state(
                 recorder.clone(),
@@ -322,6 +359,7 @@ impl MockMepBuilder {
             apps: Mutex::new(parts.provisioned),
             mm5_secret: parts.mm5_secret,
             stop: Some(stop),
+            dns,
         })
     }
 }
@@ -338,6 +376,7 @@ struct Parts {
     listen: SocketAddr,
     record_limit: usize,
     mm5_secret: Option<String>,
+    dns: Option<DnsConfig>,
 }
 
 /// The transport EdgeGallery's MEP offers: REST over HTTP with MEP-auth tokens.
@@ -392,6 +431,7 @@ pub struct MockMep {
     apps: Mutex<Vec<(String, Credentials)>>,
     mm5_secret: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    dns: Option<DnsServer>,
 }
 
 impl MockMep {
@@ -425,6 +465,17 @@ impl MockMep {
     /// The address the mock listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the DNS responder answers (UDP and TCP), when it was asked for
+    /// ([`MockMepBuilder::dns`]).
+    pub fn dns_addr(&self) -> Option<SocketAddr> {
+        self.dns.as_ref().map(DnsServer::local_addr)
+    }
+
+    /// The DNS responder's counters (also on `GET /mep/status`, member `dns`), when it runs.
+    pub fn dns_counters(&self) -> Option<DnsCounters> {
+        self.dns.as_ref().map(DnsServer::counters)
     }
 
     /// The bearer secret Mm5 requires (`None` when the mock was built with [`MockMepBuilder::open_mm5`]).
@@ -731,6 +782,8 @@ impl Drop for MockMep {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        // Dropping the DNS responder stops it.
+        self.dns.take();
         self.engine.shutdown();
         if let Err(e) = self.recorder.verify()
             && !std::thread::panicking()
