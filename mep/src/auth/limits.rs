@@ -166,11 +166,14 @@ impl Lockout {
     }
 }
 
+/// Signatures seen (until when they are remembered), and the same in the order they expire.
+type Seen = (HashMap<String, SystemTime>, VecDeque<(SystemTime, String)>);
+
 /// Signatures already used, remembered until their date leaves the accepted window.
 #[derive(Debug)]
 pub(crate) struct ReplayCache {
     max: usize,
-    state: Mutex<(HashMap<String, SystemTime>, VecDeque<(SystemTime, String)>)>,
+    state: Mutex<Seen>,
 }
 
 /// The replay cache is full of signatures still inside their window.
