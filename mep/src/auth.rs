@@ -64,17 +64,13 @@ impl std::fmt::Debug for TokenService {
 }
 
 impl TokenService {
-    /// Tokens for `engine`'s apps, valid for `lifetime` on the engine's clock.
+    /// Tokens for `engine`'s apps, valid for `lifetime` on the engine's clock, signed with a key of their own.
     pub fn new(engine: Engine, lifetime: Duration) -> Self {
-        let mut key = [0u8; 32];
-        key.iter_mut()
-            .zip(
-                uuid::Uuid::new_v4()
-                    .as_bytes()
-                    .iter()
-                    .chain(uuid::Uuid::new_v4().as_bytes()),
-            )
-            .for_each(|(k, r)| *k = *r);
+        Self::with_signing_key(engine, lifetime, random_key())
+    }
+
+    /// Tokens signed with `key`: replicas of one MEP share it, so that a token one issued is good on all.
+    pub fn with_signing_key(engine: Engine, lifetime: Duration, key: [u8; 32]) -> Self {
         Self {
             inner: Arc::new(Inner {
                 clock: engine.clock().clone(),
@@ -173,6 +169,20 @@ impl TokenService {
         };
         Router::new().route(TOKEN_PATH, post(issue_token).with_state(state))
     }
+}
+
+/// 32 random bytes (two v4 UUIDs, from the operating system's generator).
+pub(crate) fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key.iter_mut()
+        .zip(
+            uuid::Uuid::new_v4()
+                .as_bytes()
+                .iter()
+                .chain(uuid::Uuid::new_v4().as_bytes()),
+        )
+        .for_each(|(k, r)| *k = *r);
+    key
 }
 
 #[async_trait::async_trait]

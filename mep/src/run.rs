@@ -52,7 +52,7 @@ pub struct RunningMep {
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
-fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
+async fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
     match config {
         StoreConfig::Memory => Ok(Arc::new(MemoryStore::new())),
         #[cfg(feature = "file-store")]
@@ -66,6 +66,91 @@ fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
         }
         #[cfg(not(feature = "file-store"))]
         StoreConfig::File(_) => Err(StartError::Unsupported("file")),
+        #[cfg(feature = "etcd")]
+        StoreConfig::Etcd(etcd) => Ok(Arc::new(open_etcd(etcd).await?)),
+        #[cfg(not(feature = "etcd"))]
+        StoreConfig::Etcd(_) => Err(StartError::Unsupported("etcd")),
+    }
+}
+
+#[cfg(feature = "etcd")]
+async fn open_etcd(
+    config: &crate::config::EtcdStoreConfig,
+) -> Result<crate::store::EtcdStore, StartError> {
+    use crate::store::{EtcdOptions, EtcdStore, EtcdTls};
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            StartError::Config(ConfigError::Store(format!(
+                "store.etcd: cannot read {}: {e}",
+                path.display()
+            )))
+        })
+    };
+    let mut options = EtcdOptions::new(config.endpoints.clone())
+        .request_timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
+        .max_txn_ops(config.max_txn_ops);
+    if let Some(user) = &config.username {
+        let password = match (&config.password, &config.password_file) {
+            (Some(p), _) => p.clone(),
+            (None, Some(file)) => String::from_utf8_lossy(&read(file)?)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            (None, None) => String::new(),
+        };
+        options = options.user(user.clone(), password);
+    }
+    if let Some(tls) = &config.tls {
+        let mut t = EtcdTls::new(read(&tls.ca)?);
+        if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+            t = t.client_identity(read(cert)?, read(key)?);
+        }
+        if let Some(name) = &tls.server_name {
+            t = t.server_name(name.clone());
+        }
+        options = options.tls(t);
+    }
+    Ok(EtcdStore::connect(options).await?)
+}
+
+/// The key that signs tokens: over a shared store, one for every replica, kept in the store (written once, by
+/// whichever replica starts first), so that a token one replica issued is good on the others.
+async fn token_key(engine: &Engine) -> Result<[u8; 32], StartError> {
+    use crate::store::Txn;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    if !engine.store().is_shared() {
+        return Ok(crate::auth::random_key());
+    }
+    let key = format!("{}meta/token-key", engine.config().prefix);
+    let decode = |value: &[u8]| -> Result<[u8; 32], StartError> {
+        STANDARD
+            .decode(value)
+            .ok()
+            .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+            .ok_or_else(|| {
+                StartError::Store(StoreError::Corrupt(format!(
+                    "{key}: not a base64 32-byte token signing key"
+                )))
+            })
+    };
+    let mine = crate::auth::random_key();
+    let made = engine
+        .store()
+        .commit(
+            Txn::new()
+                .when_absent(key.clone())
+                .put(key.clone(), STANDARD.encode(mine)),
+        )
+        .await;
+    match made {
+        Ok(_) => Ok(mine),
+        Err(e) if e.is_conflict() => match engine.store().get(&key).await? {
+            Some(entry) => decode(&entry.value),
+            None => Err(StartError::Store(StoreError::Corrupt(format!(
+                "{key} was deleted while being read"
+            )))),
+        },
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -73,10 +158,12 @@ impl MepConfig {
     /// Opens the store, applies the seed, and starts serving.
     pub async fn start(self) -> Result<RunningMep, StartError> {
         self.check()?;
-        let store = open_store(&self.store)?;
-        let engine =
-            Engine::open_shared(store, mec_core::system_clock(), self.engine.engine_config())
-                .await?;
+        let store = open_store(&self.store).await?;
+        let mut engine_config = self.engine.engine_config();
+        if let StoreConfig::Etcd(etcd) = &self.store {
+            engine_config.prefix.clone_from(&etcd.prefix);
+        }
+        let engine = Engine::open_shared(store, mec_core::system_clock(), engine_config).await?;
         let provisioned = match self.load_seed()? {
             Some(mut seed) => seed
                 .apply(&engine)
@@ -84,9 +171,10 @@ impl MepConfig {
                 .map_err(|e| StartError::Seed(e.to_string()))?,
             None => Vec::new(),
         };
-        let tokens = TokenService::new(
+        let tokens = TokenService::with_signing_key(
             engine.clone(),
             Duration::from_secs(self.tokens.lifetime_secs.max(1)),
+            token_key(&engine).await?,
         );
         let limits = self.http.limits();
         let (stop, stopped) = watch::channel(false);

@@ -2,12 +2,12 @@
 //! the `etcd` binary on free loopback ports with a temporary data directory. Without either, the test is skipped
 //! with a printed reason. No mock: every test talks to a real etcd.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// An etcd a test can use.
-pub struct Etcd {
+pub(crate) struct Etcd {
     endpoint: String,
     own: Option<Own>,
 }
@@ -106,7 +106,7 @@ async fn wait_healthy(endpoint: &str) -> bool {
 impl Etcd {
     /// The etcd `MEC_TEST_ETCD` names, else one of the test's own; `None` (with the reason printed) when there
     /// is neither.
-    pub async fn shared_or_own() -> Option<Self> {
+    pub(crate) async fn shared_or_own() -> Option<Self> {
         if let Ok(endpoint) = std::env::var("MEC_TEST_ETCD")
             && !endpoint.is_empty()
         {
@@ -120,7 +120,7 @@ impl Etcd {
 
     /// An etcd of the test's own (which it may stop and start); `None` (with the reason printed) without the
     /// `etcd` binary.
-    pub async fn own() -> Option<Self> {
+    pub(crate) async fn own() -> Option<Self> {
         let Some(binary) = binary() else {
             eprintln!(
                 "SKIPPED: this test needs etcd: no `etcd` binary on the PATH (install Debian's etcd-server) and \
@@ -153,22 +153,17 @@ impl Etcd {
     }
 
     /// Its client URL.
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         self.endpoint.clone()
     }
 
-    /// Its data directory, for one of the test's own.
-    pub fn data_dir(&self) -> Option<&Path> {
-        self.own.as_ref().map(|o| o.dir.as_path())
-    }
-
     /// Kills it (as a crash would): clients lose their connections at once.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.own.as_mut().expect("an etcd of the test's own").kill();
     }
 
     /// Starts it again, on the same ports and data, and waits until it is healthy.
-    pub async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         self.own
             .as_mut()
             .expect("an etcd of the test's own")
