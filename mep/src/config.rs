@@ -462,3 +462,91 @@ impl MepConfig {
             .map_err(ConfigError::from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<MepConfig, String> {
+        let config: MepConfig = serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
+        config.check().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    #[test]
+    fn an_etcd_store_is_read_with_its_defaults_and_checked() {
+        let c = parse(
+            "store:\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\nengine:\n  leader_lease_secs: 4\n",
+        )
+        .unwrap();
+        let StoreConfig::Etcd(etcd) = &c.store else {
+            panic!("{:?}", c.store)
+        };
+        assert_eq!(etcd.prefix, "mep/");
+        assert_eq!((etcd.request_timeout_secs, etcd.max_txn_ops), (5, 128));
+        assert_eq!(
+            c.engine.engine_config().leader_lease,
+            Duration::from_secs(4)
+        );
+
+        let full = parse(
+            "store:\n  etcd:\n    endpoints: [https://etcd-0:2379, https://etcd-1:2379]\n    prefix: edge-1/\n    \
+             username: mep\n    password: hunter2\n    tls: { ca: /etc/ca.pem, cert: /etc/c.pem, key: /etc/c.key }\n",
+        )
+        .unwrap();
+        assert!(
+            !format!("{full:?}").contains("hunter2"),
+            "the password is never shown"
+        );
+
+        for (yaml, says) in [
+            (
+                "store:\n  etcd:\n    endpoints: []\n",
+                "at least one endpoint",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [etcd:2379]\n",
+                "must be http://",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379, https://b:2379]\n    tls: { ca: /ca }\n",
+                "mix",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [https://a:2379]\n",
+                "need tls.ca",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    tls: { ca: /ca }\n",
+                "endpoints are http://",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [https://a:2379]\n    tls: { ca: /ca, cert: /c }\n",
+                "both cert and key",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    username: mep\n",
+                "needs password",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    password: x\n",
+                "needs a username",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    prefix: ''\n",
+                "must not be empty",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    max_txn_ops: 3\n",
+                "at least 8",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    endpoint: x\n",
+                "unknown field",
+            ),
+        ] {
+            let e = parse(yaml).unwrap_err();
+            assert!(e.contains(says), "{yaml}: {e}");
+        }
+    }
+}

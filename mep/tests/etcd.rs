@@ -8,8 +8,11 @@
 
 #[path = "support/etcd.rs"]
 mod etcd_server;
+#[path = "support/service.rs"]
+mod fixture;
 
 use etcd_server::Etcd;
+use fixture::service;
 use mec_core::ManualClock;
 use mec_mep::config::{EtcdStoreConfig, MepConfig, StoreConfig};
 use mec_mep::engine::{AppState, DeliveryConfig};
@@ -18,9 +21,8 @@ use mec_mep::store::{EtcdOptions, EtcdStore};
 use mec_mep::{Engine, EngineConfig};
 use mec_mp1::client::{Client, ServiceQuery};
 use mec_mp1::model::{
-    CategoryRef, ChangeType, EndPointInfo, FilteringCriteria, Notification, SecurityInfo,
-    SerAvailabilityNotificationSubscription, SerializerType, ServiceInfo, ServiceState,
-    TransportInfo, TransportType,
+    ChangeType, FilteringCriteria, Notification, SerAvailabilityNotificationSubscription,
+    ServiceState,
 };
 use mec_mp1::receiver::{NotificationReceiver, Notifications};
 use std::sync::Arc;
@@ -28,34 +30,6 @@ use std::time::Duration;
 
 const APP: &str = "5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f";
 const OTHER: &str = "11111111-1111-4111-8111-111111111111";
-
-fn service(name: &str, liveness: Option<u32>) -> ServiceInfo {
-    let mut s = ServiceInfo::new(
-        name.to_owned(),
-        "1.0".to_owned(),
-        ServiceState::Active,
-        SerializerType::Json,
-    );
-    s.ser_category = Some(CategoryRef {
-        href: "/catalogue/LOC".to_owned(),
-        id: "LOC".to_owned(),
-        name: "location".to_owned(),
-        version: "v1".to_owned(),
-    });
-    s.transport_info = Some(TransportInfo {
-        id: "rest".to_owned(),
-        name: "REST".to_owned(),
-        description: None,
-        type_: TransportType::RestHttp,
-        protocol: "HTTP".to_owned(),
-        version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(vec![format!("http://10.0.0.9:8080/{name}")]),
-        security: SecurityInfo::default(),
-        impl_specific_info: None,
-    });
-    s.liveness_interval = liveness;
-    s
-}
 
 /// Waits (real time, bounded) until `check` holds: for what travels through etcd's watch to another replica.
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {

@@ -125,15 +125,10 @@ async fn main() -> ExitCode {
     match &store {
         StoreConfig::File(path) => println!("  state in {}", path.display()),
         StoreConfig::Etcd(etcd) => println!(
-            "  state in etcd at {} under {} (replica {}, {})",
+            "  state in etcd at {} under {} (replica {}; one elected replica runs the sweep and deliveries)",
             etcd.endpoints.join(", "),
             etcd.prefix,
             mep.engine.replica_id(),
-            if mep.engine.is_leader() {
-                "leading"
-            } else {
-                "the sweep and deliveries run on the elected replica"
-            }
         ),
         _ => println!("  state in memory (lost at exit; --store FILE keeps it)"),
     }

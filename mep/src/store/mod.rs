@@ -318,7 +318,7 @@ impl StoreError {
 /// A versioned key-value store with atomic conditional writes, watches and leases.
 ///
 /// Implementations: [`MemoryStore`] (the default), [`FileStore`] (an embedded file on redb, which survives
-/// restarts) and, for several replicas, an etcd store.
+/// restarts) and, for several replicas, `EtcdStore` (feature `etcd`).
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The entry at `key`, if any.
