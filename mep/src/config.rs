@@ -1,7 +1,8 @@
 //! The `mep` server's configuration file (YAML), and running a MEP from it.
 //!
 //! ```yaml
-//! # Where state lives: `memory` (lost at exit) or `file` (an embedded database that survives restarts).
+//! # Where state lives: `memory` (lost at exit), `file` (an embedded database that survives restarts) or `etcd`
+//! # (shared by several replicas: see below).
 //! store:
 //!   file: /var/lib/mep/mep.redb
 //! # Mp1 and MEP-auth, for apps.
@@ -33,6 +34,25 @@
 //!   listen: 0.0.0.0:53
 //!   not_held: refused            # refused | nxdomain | forward (with upstreams)
 //! ```
+//!
+//! Several replicas behave as one MEP over one etcd (v3): give each the same `store` section.
+//!
+//! ```yaml
+//! store:
+//!   etcd:
+//!     endpoints: [https://etcd-0.example:2379, https://etcd-1.example:2379, https://etcd-2.example:2379]
+//!     prefix: mep/                  # every key the MEP writes starts with it (default mep/)
+//!     username: mep                 # when etcd's authentication is on
+//!     password_file: /etc/mep/etcd-password
+//!     tls:
+//!       ca: /etc/mep/etcd-ca.pem
+//!       cert: /etc/mep/etcd-client.pem   # a client certificate, if etcd asks for one
+//!       key: /etc/mep/etcd-client.key
+//!     request_timeout_secs: 5
+//!     max_txn_ops: 128              # etcd's --max-txn-ops: change both together
+//! engine:
+//!   leader_lease_secs: 10           # a dead replica's duties (sweep, deliveries) move within this
+//! ```
 
 use crate::server::{HttpLimits, TlsFiles};
 use crate::{EngineConfig, Seed};
@@ -51,6 +71,158 @@ pub enum StoreConfig {
     Memory,
     /// In an embedded database file (redb), which survives restarts and crashes.
     File(PathBuf),
+    /// In etcd (v3), shared by several replicas.
+    Etcd(Box<EtcdStoreConfig>),
+}
+
+/// How to reach etcd.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EtcdStoreConfig {
+    /// The cluster's client URLs, all `http://` or all `https://` (then `tls` is required).
+    pub endpoints: Vec<String>,
+    /// The prefix of every key the MEP writes (default `mep/`): replicas of one MEP share it, two MEPs on one
+    /// etcd do not.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// The user, when etcd's authentication is on (with `password` or `password_file`).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The user's password (prefer `password_file`).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A file holding the user's password (a trailing newline is ignored).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// TLS towards etcd.
+    #[serde(default)]
+    pub tls: Option<EtcdTlsFiles>,
+    /// Time for one request to etcd; past it the request fails and the MEP answers 503 (default 5).
+    #[serde(default = "default_etcd_timeout")]
+    pub request_timeout_secs: u64,
+    /// The most writes in one transaction: etcd's `--max-txn-ops` (default 128, etcd's default).
+    #[serde(default = "default_max_txn_ops")]
+    pub max_txn_ops: usize,
+}
+
+impl std::fmt::Debug for EtcdStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdStoreConfig")
+            .field("endpoints", &self.endpoints)
+            .field("prefix", &self.prefix)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_file", &self.password_file)
+            .field("tls", &self.tls)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_txn_ops", &self.max_txn_ops)
+            .finish()
+    }
+}
+
+fn default_prefix() -> String {
+    EngineConfig::default().prefix
+}
+
+fn default_etcd_timeout() -> u64 {
+    5
+}
+
+fn default_max_txn_ops() -> usize {
+    128
+}
+
+/// The smallest `max_txn_ops` accepted: room for a batch of a large termination.
+pub const MIN_TXN_OPS: usize = 8;
+
+/// TLS files towards etcd (PEM).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EtcdTlsFiles {
+    /// The CA that signed etcd's certificate.
+    pub ca: PathBuf,
+    /// A client certificate chain, for etcd's `--client-cert-auth` (with `key`).
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's key.
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    /// The name etcd's certificate is checked against, when it differs from the endpoints' host.
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
+impl EtcdStoreConfig {
+    /// The store configuration for these endpoints, with the defaults.
+    pub fn new<S: Into<String>>(endpoints: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            endpoints: endpoints.into_iter().map(Into::into).collect(),
+            prefix: default_prefix(),
+            username: None,
+            password: None,
+            password_file: None,
+            tls: None,
+            request_timeout_secs: default_etcd_timeout(),
+            max_txn_ops: default_max_txn_ops(),
+        }
+    }
+
+    /// Checks what the types do not; the message names the member at fault.
+    pub fn check(&self) -> Result<(), String> {
+        if self.endpoints.is_empty() {
+            return Err("store.etcd.endpoints: at least one endpoint is needed".to_owned());
+        }
+        let mut schemes = std::collections::BTreeSet::new();
+        for e in &self.endpoints {
+            let url = url::Url::parse(e)
+                .map_err(|err| format!("store.etcd.endpoints: {e} is not a URL: {err}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(format!(
+                    "store.etcd.endpoints: {e} must be http://host:port or https://host:port"
+                ));
+            }
+            schemes.insert(url.scheme().to_owned());
+        }
+        if schemes.len() > 1 {
+            return Err("store.etcd.endpoints: mix http:// and https:// endpoints".to_owned());
+        }
+        let https = schemes.contains("https");
+        if https != self.tls.is_some() {
+            return Err(if https {
+                "store.etcd.tls: https:// endpoints need tls.ca (the CA of etcd's certificate)"
+                    .to_owned()
+            } else {
+                "store.etcd.tls: TLS is configured but the endpoints are http://".to_owned()
+            });
+        }
+        if let Some(tls) = &self.tls
+            && tls.cert.is_some() != tls.key.is_some()
+        {
+            return Err("store.etcd.tls: a client certificate needs both cert and key".to_owned());
+        }
+        match (&self.username, &self.password, &self.password_file) {
+            (Some(_), Some(_), Some(_)) => {
+                return Err("store.etcd: give password or password_file, not both".to_owned());
+            }
+            (Some(_), None, None) => {
+                return Err("store.etcd: username needs password or password_file".to_owned());
+            }
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                return Err("store.etcd: a password needs a username".to_owned());
+            }
+            _ => {}
+        }
+        if self.prefix.is_empty() {
+            return Err("store.etcd.prefix: must not be empty (for example mep/)".to_owned());
+        }
+        if self.max_txn_ops < MIN_TXN_OPS {
+            return Err(format!(
+                "store.etcd.max_txn_ops: at least {MIN_TXN_OPS} (etcd's default is 128)"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One listener.
@@ -118,6 +290,7 @@ pub struct EngineSettings {
     pub delivery_timeout_secs: u64,
     pub delivery_max_attempts: u32,
     pub delivery_per_app_concurrency: usize,
+    pub leader_lease_secs: u64,
 }
 
 impl Default for EngineSettings {
@@ -132,6 +305,7 @@ impl Default for EngineSettings {
             delivery_timeout_secs: d.delivery.timeout.as_secs(),
             delivery_max_attempts: d.delivery.max_attempts,
             delivery_per_app_concurrency: d.delivery.per_app_concurrency,
+            leader_lease_secs: d.leader_lease.as_secs(),
         }
     }
 }
@@ -152,6 +326,7 @@ impl EngineSettings {
                 per_app_concurrency: self.delivery_per_app_concurrency.max(1),
                 ..defaults.delivery.clone()
             },
+            leader_lease: Duration::from_secs(self.leader_lease_secs.max(2)),
             ..defaults
         }
     }
@@ -357,6 +532,9 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// The store section is not usable.
+    #[error("{0}")]
+    Store(String),
     /// The listeners clash.
     #[error(
         "Mp1 and Mm5 are configured on one address ({0}): Mm5 must not be reachable on the Mp1 port"
@@ -414,6 +592,9 @@ impl MepConfig {
         if let Some(dns) = &self.dns {
             dns.check()?;
         }
+        if let StoreConfig::Etcd(etcd) = &self.store {
+            etcd.check().map_err(ConfigError::Store)?;
+        }
         self.load_seed().map(drop)
     }
 
@@ -424,5 +605,93 @@ impl MepConfig {
             .map(Seed::from_file)
             .transpose()
             .map_err(ConfigError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<MepConfig, String> {
+        let config: MepConfig = serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
+        config.check().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    #[test]
+    fn an_etcd_store_is_read_with_its_defaults_and_checked() {
+        let c = parse(
+            "store:\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\nengine:\n  leader_lease_secs: 4\n",
+        )
+        .unwrap();
+        let StoreConfig::Etcd(etcd) = &c.store else {
+            panic!("{:?}", c.store)
+        };
+        assert_eq!(etcd.prefix, "mep/");
+        assert_eq!((etcd.request_timeout_secs, etcd.max_txn_ops), (5, 128));
+        assert_eq!(
+            c.engine.engine_config().leader_lease,
+            Duration::from_secs(4)
+        );
+
+        let full = parse(
+            "store:\n  etcd:\n    endpoints: [https://etcd-0:2379, https://etcd-1:2379]\n    prefix: edge-1/\n    \
+             username: mep\n    password: hunter2\n    tls: { ca: /etc/ca.pem, cert: /etc/c.pem, key: /etc/c.key }\n",
+        )
+        .unwrap();
+        assert!(
+            !format!("{full:?}").contains("hunter2"),
+            "the password is never shown"
+        );
+
+        for (yaml, says) in [
+            (
+                "store:\n  etcd:\n    endpoints: []\n",
+                "at least one endpoint",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [etcd:2379]\n",
+                "must be http://",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379, https://b:2379]\n    tls: { ca: /ca }\n",
+                "mix",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [https://a:2379]\n",
+                "need tls.ca",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    tls: { ca: /ca }\n",
+                "endpoints are http://",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [https://a:2379]\n    tls: { ca: /ca, cert: /c }\n",
+                "both cert and key",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    username: mep\n",
+                "needs password",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    password: x\n",
+                "needs a username",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    prefix: ''\n",
+                "must not be empty",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    max_txn_ops: 3\n",
+                "at least 8",
+            ),
+            (
+                "store:\n  etcd:\n    endpoints: [http://a:2379]\n    endpoint: x\n",
+                "unknown field",
+            ),
+        ] {
+            let e = parse(yaml).unwrap_err();
+            assert!(e.contains(says), "{yaml}: {e}");
+        }
     }
 }

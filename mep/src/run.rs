@@ -62,7 +62,7 @@ pub struct RunningMep {
     dns: Option<crate::dns::DnsServer>,
 }
 
-fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
+async fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
     match config {
         StoreConfig::Memory => Ok(Arc::new(MemoryStore::new())),
         #[cfg(feature = "file-store")]
@@ -76,6 +76,92 @@ fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, StartError> {
         }
         #[cfg(not(feature = "file-store"))]
         StoreConfig::File(_) => Err(StartError::Unsupported("file")),
+        #[cfg(feature = "etcd")]
+        StoreConfig::Etcd(etcd) => Ok(Arc::new(open_etcd(etcd).await?)),
+        #[cfg(not(feature = "etcd"))]
+        StoreConfig::Etcd(_) => Err(StartError::Unsupported("etcd")),
+    }
+}
+
+#[cfg(feature = "etcd")]
+async fn open_etcd(
+    config: &crate::config::EtcdStoreConfig,
+) -> Result<crate::store::EtcdStore, StartError> {
+    use crate::store::{EtcdOptions, EtcdStore, EtcdTls};
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            StartError::Config(ConfigError::Store(format!(
+                "store.etcd: cannot read {}: {e}",
+                path.display()
+            )))
+        })
+    };
+    let mut options = EtcdOptions::new(config.endpoints.clone())
+        .request_timeout(std::time::Duration::from_secs(
+            config.request_timeout_secs.max(1),
+        ))
+        .max_txn_ops(config.max_txn_ops);
+    if let Some(user) = &config.username {
+        let password = match (&config.password, &config.password_file) {
+            (Some(p), _) => p.clone(),
+            (None, Some(file)) => String::from_utf8_lossy(&read(file)?)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            (None, None) => String::new(),
+        };
+        options = options.user(user.clone(), password);
+    }
+    if let Some(tls) = &config.tls {
+        let mut t = EtcdTls::new(read(&tls.ca)?);
+        if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+            t = t.client_identity(read(cert)?, read(key)?);
+        }
+        if let Some(name) = &tls.server_name {
+            t = t.server_name(name.clone());
+        }
+        options = options.tls(t);
+    }
+    Ok(EtcdStore::connect(options).await?)
+}
+
+/// The keys that sign tokens: the configured ones; else, over a shared store, one RSA key for every replica,
+/// kept in the store (written once, by whichever replica starts first), so that a token one replica issued is
+/// good on the others; else a key generated for this process.
+async fn token_keys(
+    engine: &Engine,
+    settings: &crate::config::TokenSettings,
+) -> Result<crate::auth::SigningKeys, StartError> {
+    use crate::auth::{SigningKeys, TokenKey};
+    use crate::store::Txn;
+    if !settings.keys.is_empty() || !engine.store().is_shared() {
+        return settings
+            .signing_keys()
+            .map_err(|e| ConfigError::from(e).into());
+    }
+    let key = format!("{}meta/token-key", engine.config().prefix);
+    let decode = |pem: &[u8]| {
+        TokenKey::from_rsa_pem("shared", pem)
+            .map(SigningKeys::new)
+            .map_err(|e| StartError::Store(StoreError::Corrupt(format!("{key}: {e}"))))
+    };
+    let mine = TokenKey::generate("shared").map_err(ConfigError::from)?;
+    let made = engine
+        .store()
+        .commit(
+            Txn::new()
+                .when_absent(key.clone())
+                .put(key.clone(), mine.private_key_pem().to_owned()),
+        )
+        .await;
+    match made {
+        Ok(_) => Ok(SigningKeys::new(mine)),
+        Err(e) if e.is_conflict() => match engine.store().get(&key).await? {
+            Some(entry) => decode(&entry.value),
+            None => Err(StartError::Store(StoreError::Corrupt(format!(
+                "{key} was deleted while being read"
+            )))),
+        },
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -83,10 +169,12 @@ impl MepConfig {
     /// Opens the store, applies the seed, and starts serving.
     pub async fn start(self) -> Result<RunningMep, StartError> {
         self.check()?;
-        let store = open_store(&self.store)?;
-        let engine =
-            Engine::open_shared(store, mec_core::system_clock(), self.engine.engine_config())
-                .await?;
+        let store = open_store(&self.store).await?;
+        let mut engine_config = self.engine.engine_config();
+        if let StoreConfig::Etcd(etcd) = &self.store {
+            engine_config.prefix.clone_from(&etcd.prefix);
+        }
+        let engine = Engine::open_shared(store, mec_core::system_clock(), engine_config).await?;
         let provisioned = match self.load_seed()? {
             Some(mut seed) => seed
                 .apply(&engine)
@@ -96,7 +184,7 @@ impl MepConfig {
         };
         let tokens = TokenService::for_engine(
             &engine,
-            self.tokens.signing_keys().map_err(ConfigError::from)?,
+            token_keys(&engine, &self.tokens).await?,
             self.tokens.auth_config(),
         );
         #[cfg(feature = "dns")]

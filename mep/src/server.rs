@@ -83,6 +83,27 @@ pub fn mp1_router(engine: &Engine, tokens: &TokenService, options: &Mp1Options) 
         .merge(mp1.clone())
         .nest("/mep", mp1)
         .merge(tokens.routes())
+        .layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            answer_only_in_sync,
+        ))
+}
+
+/// While the engine's store cannot be reached (a replica cut off from etcd), every request gets 503: what the
+/// replica knows may be stale, and writes could not be made anyway.
+async fn answer_only_in_sync(State(engine): State<Engine>, req: Request, next: Next) -> Response {
+    if engine.in_sync() {
+        return next.run(req).await;
+    }
+    ApiError::new(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "the MEP cannot reach its store; try again shortly",
+    )
+    .with_header(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    )
+    .into_response()
 }
 
 /// EdgeGallery's `DELETE /mep/mec_app_support/v1/applications/{appInstanceId}/AppInstanceTermination` for the
@@ -137,10 +158,15 @@ pub fn management_router_with(
 ) -> Router {
     let mm5: Router =
         mec_mm5::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
-    let router = mm5.route(
-        "/mep/status",
-        get(status).with_state((engine.clone(), sections)),
-    );
+    let router = mm5
+        .layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            answer_only_in_sync,
+        ))
+        .route(
+            "/mep/status",
+            get(status).with_state((engine.clone(), sections)),
+        );
     if access.bearer_secret.is_none() {
         return router;
     }
@@ -229,6 +255,10 @@ struct Status {
     services: usize,
     deliveries: crate::engine::DeliveryStats,
     undecodable_records: usize,
+    /// Whether this replica runs the sweep and delivers notifications (always, over a store of its own).
+    leader: bool,
+    /// Whether it can reach its store (false: its other answers are 503).
+    in_sync: bool,
     #[serde(flatten)]
     sections: serde_json::Map<String, serde_json::Value>,
 }
@@ -239,6 +269,8 @@ async fn status(State((engine, sections)): State<(Engine, StatusSections)>) -> J
         services: engine.services().len(),
         deliveries: engine.delivery_stats(),
         undecodable_records: engine.undecodable_records().len(),
+        leader: engine.is_leader(),
+        in_sync: engine.in_sync(),
         sections: sections
             .0
             .iter()

@@ -32,6 +32,7 @@ pub struct TokenKey {
     encoding: EncodingKey,
     decoding: DecodingKey,
     public_pem: String,
+    private_pem: String,
     /// Tokens it signed are accepted until then (for a retired key); `None` for as long as it is configured.
     accepted_until: Option<SystemTime>,
 }
@@ -115,6 +116,7 @@ impl TokenKey {
                 .map_err(|e| KeyError::Invalid(e.to_string()))?,
             decoding: DecodingKey::from_rsa_der(&public_der),
             public_pem: pem_block("RSA PUBLIC KEY", &public_der),
+            private_pem: String::from_utf8_lossy(private_pem).into_owned(),
             accepted_until: None,
         })
     }
@@ -122,6 +124,11 @@ impl TokenKey {
     /// The key id (`kid` in tokens' headers).
     pub fn kid(&self) -> &str {
         &self.kid
+    }
+
+    /// The private key, PEM, to share with other replicas of one MEP (handle it as a secret).
+    pub fn private_key_pem(&self) -> &str {
+        &self.private_pem
     }
 
     /// The public key, PKCS#1 PEM (`RSA PUBLIC KEY`): what a gateway or another service verifies tokens with.
@@ -170,6 +177,7 @@ impl SigningKeys {
             encoding: a.encoding.clone(),
             decoding: a.decoding.clone(),
             public_pem: a.public_pem.clone(),
+            private_pem: a.private_pem.clone(),
             accepted_until: a.accepted_until,
         });
         retired.push(Arc::new(TokenKey {

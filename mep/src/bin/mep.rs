@@ -1,4 +1,4 @@
-//! `mep`: a MEC platform server (Mp1 and MEP-auth for apps, Mm5 for the MEP manager) over a durable store.
+//! `mep`: a MEC platform server (Mp1 and MEP-auth for apps, Mm5 for the MEP manager) over a durable store (memory, a file, or etcd shared by replicas).
 
 use clap::Parser;
 use mec_mep::config::{MepConfig, StoreConfig};
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A MEC platform: ETSI MEC 011 Mp1 (ETSI paths and EdgeGallery's /mep paths) and MEP-auth's token endpoint for
-/// apps, EdgeGallery's Mm5 for the MEP manager on its own listener, state in memory or in a file.
+/// apps, EdgeGallery's Mm5 for the MEP manager on its own listener, state in memory, in a file, or in etcd shared by several replicas.
 #[derive(Debug, Parser)]
 #[command(
     name = "mep",
@@ -147,6 +147,12 @@ async fn main() -> ExitCode {
     }
     match &store {
         StoreConfig::File(path) => println!("  state in {}", path.display()),
+        StoreConfig::Etcd(etcd) => println!(
+            "  state in etcd at {} under {} (replica {}; one elected replica runs the sweep and deliveries)",
+            etcd.endpoints.join(", "),
+            etcd.prefix,
+            mep.engine.replica_id(),
+        ),
         _ => println!("  state in memory (lost at exit; --store FILE keeps it)"),
     }
     for (app, _) in &mep.provisioned {

@@ -74,6 +74,7 @@ impl Engine {
     /// Ends an app instance: its services are deregistered (subscribers are told), its subscriptions, rules and
     /// credentials deleted; its record stays, `TERMINATED`, so late requests get a clear answer.
     pub(crate) async fn finish_termination(&self, app_instance_id: &str) -> Result<(), ApiError> {
+        self.split_termination(app_instance_id).await?;
         let removed = self
             .transact(|cache, _| {
                 let app = cache

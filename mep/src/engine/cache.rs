@@ -286,7 +286,7 @@ impl Cache {
                     self.delete(key, *revision);
                 }
             }
-            WatchEvent::Resync => {}
+            WatchEvent::Resync | WatchEvent::Disconnected => {}
         }
     }
 

@@ -17,7 +17,7 @@ use mec_mp1::model::{
     ServiceInfo, ServiceReference, SubscriptionNotificationLinks,
 };
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{Semaphore, watch};
@@ -173,6 +173,8 @@ struct Worker {
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
     engine: OnceLock<Weak<Inner>>,
+    /// Whether this engine serves the subscriptions (over a shared store, only the elected replica does).
+    active: AtomicBool,
     workers: Mutex<HashMap<String, Worker>>,
     wake: watch::Sender<u64>,
     counters: Counters,
@@ -189,6 +191,7 @@ impl Deliveries {
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             config,
             engine: OnceLock::new(),
+            active: AtomicBool::new(false),
             workers: Mutex::new(HashMap::new()),
             wake: watch::channel(0).0,
             counters: Counters::default(),
@@ -202,6 +205,7 @@ impl Deliveries {
     /// Starts serving subscriptions (on every store change from now on).
     pub(crate) fn start(&self, engine: &Engine) {
         let _ = self.engine.set(engine.downgrade());
+        self.active.store(true, Ordering::SeqCst);
         self.changed(engine);
     }
 
@@ -214,6 +218,9 @@ impl Deliveries {
         let Some(weak) = self.engine.get() else {
             return;
         };
+        if !self.active.load(Ordering::SeqCst) {
+            return;
+        }
         {
             let cache = engine.read();
             let mut workers = self.workers();
@@ -225,10 +232,12 @@ impl Deliveries {
                 keep
             });
             for id in cache.subscriptions.keys() {
-                if !workers.contains_key(id) {
-                    let cursor = Arc::new(AtomicU64::new(
-                        cache.cursors.get(id).map_or(0, |c| c.value.seq),
-                    ));
+                // A subscription is written with its cursor in one commit, but another replica's commit arrives
+                // through the watch one key at a time: its worker starts once the cursor is there too.
+                if !workers.contains_key(id)
+                    && let Some(c) = cache.cursors.get(id)
+                {
+                    let cursor = Arc::new(AtomicU64::new(c.value.seq));
                     let task = tokio::spawn(serve(
                         weak.clone(),
                         id.clone(),
@@ -242,8 +251,9 @@ impl Deliveries {
         self.wake.send_modify(|v| *v = v.wrapping_add(1));
     }
 
-    /// Stops every worker.
+    /// Stops every worker, until [`start`](Self::start) is called again.
     pub(crate) fn stop(&self) {
+        self.active.store(false, Ordering::SeqCst);
         for (_, w) in self.workers().drain() {
             w.task.abort();
         }

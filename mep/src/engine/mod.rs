@@ -19,6 +19,9 @@
 mod app_support;
 mod cache;
 pub mod delivery;
+mod follow;
+mod leader;
+mod limits;
 mod mm5;
 pub(crate) mod records;
 mod service_mgmt;
@@ -66,6 +69,9 @@ pub struct EngineConfig {
     pub max_api_call_records: usize,
     /// How notifications are delivered.
     pub delivery: DeliveryConfig,
+    /// Over a shared store (etcd), the lease of the replica elected to run the sweep and deliver notifications:
+    /// when it dies, another takes over within this time (default 10 s, in real time; see [`Engine::is_leader`]).
+    pub leader_lease: Duration,
 }
 
 impl Default for EngineConfig {
@@ -81,6 +87,7 @@ impl Default for EngineConfig {
             max_tasks: 1_000,
             max_api_call_records: 10_000,
             delivery: DeliveryConfig::default(),
+            leader_lease: Duration::from_secs(10),
         }
     }
 }
@@ -170,6 +177,10 @@ pub(crate) struct Inner {
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Bumped whenever the state changes (own commits, other replicas' writes, reloads).
     changes: tokio::sync::watch::Sender<u64>,
+    /// Whether this replica runs the shared duties (sweep, deliveries).
+    replica: leader::Replica,
+    /// Whether the cache follows the store.
+    sync: follow::Sync,
 }
 
 impl Drop for Inner {
@@ -195,8 +206,17 @@ impl fmt::Debug for Engine {
     }
 }
 
-/// Mp1's 503 for a store that cannot be reached: never a stale or partial write.
+/// The answer to a failed store write: 503 for a store that cannot be reached (never a stale or partial write),
+/// 413 for a change larger than the store takes in one transaction (retrying the same cannot succeed).
 fn unavailable(e: &StoreError) -> ApiError {
+    if e.is_too_large() {
+        return ApiError::new(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the change is larger than the MEP's store takes at once; make it smaller: {e}"
+            ),
+        );
+    }
     ApiError::new(
         http::StatusCode::SERVICE_UNAVAILABLE,
         format!("the MEP's store is unavailable, try again: {e}"),
@@ -241,7 +261,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Self, OpenError> {
         // Watch first, then read: nothing written in between is missed (the cache ignores what it has already).
-        let mut watch = store.watch(&config.prefix).await?;
+        let watch = store.watch(&config.prefix).await?;
         let deliveries = delivery::Deliveries::new(config.delivery.clone());
         let engine = Self {
             inner: Arc::new(Inner {
@@ -254,27 +274,15 @@ impl Engine {
                 api_calls: Mutex::new(std::collections::VecDeque::new()),
                 background: Mutex::new(Vec::new()),
                 changes: tokio::sync::watch::channel(0).0,
+                replica: leader::Replica::default(),
+                sync: follow::Sync::default(),
                 config,
             }),
         };
         engine.reload().await?;
-        let weak = Arc::downgrade(&engine.inner);
-        let follower = tokio::spawn(async move {
-            while let Some(event) = watch.next().await {
-                let Some(inner) = weak.upgrade() else { return };
-                let engine = Engine { inner };
-                if event == WatchEvent::Resync {
-                    if let Err(e) = engine.reload().await {
-                        tracing::error!(error = %e, "cannot reload the store after missing its changes");
-                    }
-                    continue;
-                }
-                engine.apply_watched(&event);
-            }
-        });
-        let sweeper = sweep::spawn(Arc::downgrade(&engine.inner));
-        engine.background().extend([follower, sweeper]);
-        engine.inner.deliveries.start(&engine);
+        let follower = follow::spawn(Arc::downgrade(&engine.inner), watch);
+        engine.background().push(follower);
+        leader::start(&engine);
         Ok(engine)
     }
 
@@ -285,13 +293,31 @@ impl Engine {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stops the background work (sweeps, deliveries) now; the engine still answers calls. Also done when the
-    /// last clone is dropped.
+    /// Stops the background work (sweeps, deliveries) now; the engine still answers calls. Over a shared store it
+    /// gives up the lead at once, so another replica takes over. Also done when the last clone is dropped (then
+    /// the lead is left to expire with its lease, as when the process dies).
     pub fn shutdown(&self) {
         for task in self.background().drain(..) {
             task.abort();
         }
-        self.inner.deliveries.stop();
+        leader::stop(self);
+    }
+
+    /// Whether this engine runs the shared duties now: the liveness sweep and notification delivery. Always true
+    /// over a store of this process alone; over a shared store (etcd), true on the one replica elected for them.
+    pub fn is_leader(&self) -> bool {
+        self.inner.replica.is_leading()
+    }
+
+    /// This replica's name, as the leader key holds it while it leads.
+    pub fn replica_id(&self) -> &str {
+        &self.inner.replica.id
+    }
+
+    /// Whether the engine's view follows the store. False while a shared store cannot be reached (what the engine
+    /// knows may be stale: its servers answer 503), true again once the store is back and was read again.
+    pub fn in_sync(&self) -> bool {
+        self.inner.sync.get()
     }
 
     pub(crate) fn from_weak(weak: &Weak<Inner>) -> Option<Self> {
@@ -850,6 +876,14 @@ impl Engine {
         info.links = Some(service_mgmt::owner_links(owner));
         let stored = info.clone();
         self.transact(|cache, now| {
+            // Seeding again (another replica applying the same seed at once) changes nothing.
+            if cache
+                .services
+                .get(&id)
+                .is_some_and(|s| s.value.owner == owner)
+            {
+                return Ok((Txn::new(), ()));
+            }
             let record = ServiceRecord {
                 owner: owner.to_owned(),
                 info: stored.clone(),

@@ -99,8 +99,14 @@ impl Engine {
                 )));
             }
             let key = self.key(&format!("{SUBSCRIPTIONS}{id}"));
+            // The cursor starts at the last event: conditional on it, so that a replica whose view lags behind
+            // another's events never starts a subscription before them.
             let txn = Txn::new()
                 .when_revision(self.key(&format!("{APPS}{app}")), a.revision)
+                .when_unchanged(
+                    self.key(EVENT_SEQ),
+                    cache.event_seq.as_ref().map(|v| v.revision),
+                )
                 .when_absent(key.clone())
                 .put(key, json(&record)?)
                 .put(

@@ -174,7 +174,7 @@ async fn compact_events(engine: &Engine) -> Result<(), ApiError> {
         );
         engine.deliveries().count_lost(lost);
     }
-    for chunk in doomed.chunks(100) {
+    for chunk in doomed.chunks(engine.batch_size()) {
         let txn = chunk
             .iter()
             .fold(Txn::new(), |t, seq| t.delete(engine.key(&event_key(*seq))));
@@ -202,12 +202,14 @@ async fn forget_old_tasks(engine: &Engine) -> Result<(), ApiError> {
             .map(|(k, _)| k.clone())
             .collect()
     };
-    let txn = doomed.iter().fold(Txn::new(), |t, id| {
-        t.delete(engine.key(&format!("{TASKS}{id}")))
-    });
-    engine
-        .commit(txn)
-        .await
-        .map_err(|e| super::unavailable(&e))?;
+    for chunk in doomed.chunks(engine.batch_size()) {
+        let txn = chunk.iter().fold(Txn::new(), |t, id| {
+            t.delete(engine.key(&format!("{TASKS}{id}")))
+        });
+        engine
+            .commit(txn)
+            .await
+            .map_err(|e| super::unavailable(&e))?;
+    }
     Ok(())
 }

@@ -198,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn keeps_the_store_contract() {
-        super::super::contract::conditional_writes(&MemoryStore::new()).await;
-        super::super::contract::watches_and_leases(&MemoryStore::new()).await;
+        super::super::contract::conditional_writes(&MemoryStore::new(), "").await;
+        super::super::contract::watches_and_leases(&MemoryStore::new(), "").await;
     }
 }

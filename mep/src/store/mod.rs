@@ -11,10 +11,14 @@
 //!
 //! Values are opaque bytes to the store; the engine stores JSON.
 
+#[cfg(feature = "etcd")]
+mod etcd;
 mod memory;
 #[cfg(feature = "file-store")]
 mod redb;
 
+#[cfg(feature = "etcd")]
+pub use etcd::{ETCD_DEFAULT_MAX_TXN_OPS, EtcdOptions, EtcdStore, EtcdTls};
 pub use memory::MemoryStore;
 #[cfg(feature = "file-store")]
 pub use redb::FileStore;
@@ -187,8 +191,12 @@ pub enum WatchEvent {
         /// The revision of the deletion.
         revision: Revision,
     },
-    /// Events were missed (the watcher fell behind, or the store's history was compacted): read everything again.
+    /// Events were missed (the watcher fell behind, the store's history was compacted, or the store came back
+    /// after being unreachable): read everything again.
     Resync,
+    /// The store cannot be reached: what was read from it may be stale until the [`Resync`](Self::Resync) that
+    /// follows when it can be reached again. Only stores shared over a network send it.
+    Disconnected,
 }
 
 /// A stream of writes under a prefix, from [`Store::watch`].
@@ -251,7 +259,7 @@ impl Watch {
                             .filter(|e| match e {
                                 WatchEvent::Put(entry) => entry.key.starts_with(prefix.as_str()),
                                 WatchEvent::Delete { key, .. } => key.starts_with(prefix.as_str()),
-                                WatchEvent::Resync => true,
+                                WatchEvent::Resync | WatchEvent::Disconnected => true,
                             })
                             .cloned(),
                     ),
@@ -300,12 +308,17 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Unavailable(_))
     }
+
+    /// Whether the transaction was larger than the store accepts (retrying the same one cannot succeed).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Self::TooLarge(_))
+    }
 }
 
 /// A versioned key-value store with atomic conditional writes, watches and leases.
 ///
 /// Implementations: [`MemoryStore`] (the default), [`FileStore`] (an embedded file on redb, which survives
-/// restarts) and, for several replicas, an etcd store.
+/// restarts) and, for several replicas, `EtcdStore` (feature `etcd`).
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The entry at `key`, if any.
@@ -335,6 +348,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn is_shared(&self) -> bool {
         false
     }
+
+    /// The most writes (and the most conditions) one [`Txn`] may hold, if the store has a limit; a larger one is
+    /// refused with [`StoreError::TooLarge`]. The engine splits work that can be split to stay within it.
+    fn max_txn_ops(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The writes a committed transaction made, as watchers see them.
@@ -360,93 +379,151 @@ pub(crate) fn events_of(
 
 #[cfg(test)]
 pub(crate) mod contract {
-    //! The behaviour every store must have, run against each backend.
+    //! The behaviour every store must have, run against each backend. Every key is under `p`, so that stores
+    //! shared between tests (etcd) keep the runs apart.
 
     use super::*;
 
-    pub(crate) async fn conditional_writes(store: &dyn Store) {
+    pub(crate) async fn conditional_writes(store: &dyn Store, p: &str) {
+        let k = |s: &str| format!("{p}{s}");
         let r1 = store
-            .commit(Txn::new().when_absent("a/1").put("a/1", "one"))
+            .commit(Txn::new().when_absent(k("a/1")).put(k("a/1"), "one"))
             .await
             .unwrap();
-        let e = store.get("a/1").await.unwrap().unwrap();
+        let e = store.get(&k("a/1")).await.unwrap().unwrap();
         assert_eq!((e.value.as_ref(), e.revision), (b"one".as_ref(), r1));
         // A second create loses.
         let lost = store
-            .commit(Txn::new().when_absent("a/1").put("a/1", "other"))
+            .commit(Txn::new().when_absent(k("a/1")).put(k("a/1"), "other"))
             .await
             .unwrap_err();
         assert!(lost.is_conflict(), "{lost}");
         // Update at the read revision wins once; the same revision again loses.
         let r2 = store
-            .commit(Txn::new().when_revision("a/1", r1).put("a/1", "two"))
+            .commit(Txn::new().when_revision(k("a/1"), r1).put(k("a/1"), "two"))
             .await
             .unwrap();
         assert!(r2 > r1);
         assert!(
             store
-                .commit(Txn::new().when_revision("a/1", r1).put("a/1", "three"))
+                .commit(
+                    Txn::new()
+                        .when_revision(k("a/1"), r1)
+                        .put(k("a/1"), "three")
+                )
                 .await
                 .unwrap_err()
                 .is_conflict()
         );
-        // A failed transaction writes nothing, not even its unconditional parts.
+        // A failed transaction writes nothing, not even its unconditional parts, and names the key that changed.
+        let failed = store
+            .commit(
+                Txn::new()
+                    .put(k("a/2"), "x")
+                    .when_revision(k("a/1"), r2)
+                    .when_absent(k("a/1"))
+                    .delete(k("a/1")),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&failed, StoreError::Conflict { key } if *key == k("a/1")),
+            "{failed:?}"
+        );
+        assert!(store.get(&k("a/2")).await.unwrap().is_none());
+        assert_eq!(store.get(&k("a/1")).await.unwrap().unwrap().value, "two");
+        // A revision condition on a missing key fails.
         assert!(
             store
-                .commit(Txn::new().put("a/2", "x").when_absent("a/1").delete("a/1"))
+                .commit(Txn::new().when_revision(k("a/9"), r2).put(k("a/9"), "x"))
                 .await
                 .unwrap_err()
                 .is_conflict()
         );
-        assert!(store.get("a/2").await.unwrap().is_none());
-        assert_eq!(store.get("a/1").await.unwrap().unwrap().value, "two");
         // Lists are in key order, by prefix only.
         store
-            .commit(Txn::new().put("a/0", "zero").put("b/0", "b"))
+            .commit(Txn::new().put(k("a/0"), "zero").put(k("b/0"), "b"))
             .await
             .unwrap();
-        let (all, at) = store.list("a/").await.unwrap();
+        let (all, at) = store.list(&k("a/")).await.unwrap();
         assert_eq!(
-            all.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
-            ["a/0", "a/1"]
+            all.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
+            [k("a/0"), k("a/1")]
         );
         assert!(at >= r2);
+        // One key written twice in a transaction: the last write wins.
         store
-            .commit(Txn::new().when_revision("a/1", r2).delete("a/1"))
+            .commit(
+                Txn::new()
+                    .put(k("c/1"), "first")
+                    .put(k("c/1"), "second")
+                    .put(k("c/2"), "kept")
+                    .delete(k("c/2"))
+                    .delete(k("c/3"))
+                    .put(k("c/3"), "back"),
+            )
             .await
             .unwrap();
-        assert!(store.get("a/1").await.unwrap().is_none());
+        let (c, _) = store.list(&k("c/")).await.unwrap();
+        assert_eq!(
+            c.iter()
+                .map(|e| (e.key.clone(), e.value.clone()))
+                .collect::<Vec<_>>(),
+            [(k("c/1"), "second".into()), (k("c/3"), "back".into())]
+        );
+        store
+            .commit(Txn::new().when_revision(k("a/1"), r2).delete(k("a/1")))
+            .await
+            .unwrap();
+        assert!(store.get(&k("a/1")).await.unwrap().is_none());
     }
 
-    pub(crate) async fn watches_and_leases(store: &dyn Store) {
-        let mut w = store.watch("w/").await.unwrap();
+    pub(crate) async fn watches_and_leases(store: &dyn Store, p: &str) {
+        let k = |s: &str| format!("{p}{s}");
+        let mut w = store.watch(&k("w/")).await.unwrap();
         store
-            .commit(Txn::new().put("w/1", "x").put("other/1", "y"))
+            .commit(Txn::new().put(k("w/1"), "x").put(k("other/1"), "y"))
             .await
             .unwrap();
         let lease = store.grant_lease(Duration::from_secs(10)).await.unwrap();
         store
-            .commit(Txn::new().put_with_lease("w/leader", "me", lease))
+            .commit(Txn::new().put_with_lease(k("w/leader"), "me", lease))
             .await
             .unwrap();
         match w.next().await.unwrap() {
-            WatchEvent::Put(e) => assert_eq!(e.key, "w/1"),
+            WatchEvent::Put(e) => assert_eq!(e.key, k("w/1")),
             other => panic!("{other:?}"),
         }
         match w.next().await.unwrap() {
-            WatchEvent::Put(e) => assert_eq!(e.key, "w/leader"),
+            WatchEvent::Put(e) => assert_eq!(e.key, k("w/leader")),
             other => panic!("{other:?}"),
         }
         store.keep_alive(lease).await.unwrap();
         store.revoke_lease(lease).await.unwrap();
-        assert!(store.get("w/leader").await.unwrap().is_none());
+        assert!(store.get(&k("w/leader")).await.unwrap().is_none());
         match w.next().await.unwrap() {
-            WatchEvent::Delete { key, .. } => assert_eq!(key, "w/leader"),
+            WatchEvent::Delete { key, .. } => assert_eq!(key, k("w/leader")),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
             store.keep_alive(lease).await,
             Err(StoreError::NoLease(_))
         ));
+        // A write with a lease that is gone is refused, and writes nothing.
+        let refused = store
+            .commit(Txn::new().put_with_lease(k("w/late"), "me", lease))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::NoLease(l) if l == lease),
+            "{refused:?}"
+        );
+        assert!(store.get(&k("w/late")).await.unwrap().is_none());
+        // Deletions are seen with their revision.
+        let r = store.commit(Txn::new().delete(k("w/1"))).await.unwrap();
+        match w.next().await.unwrap() {
+            WatchEvent::Delete { key, revision } => assert_eq!((key, revision), (k("w/1"), r)),
+            other => panic!("{other:?}"),
+        }
     }
 }

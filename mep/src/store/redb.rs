@@ -292,8 +292,8 @@ mod tests {
         let path = dir.join("mep.redb");
         {
             let store = FileStore::open(&path).unwrap();
-            super::super::contract::conditional_writes(&store).await;
-            super::super::contract::watches_and_leases(&store).await;
+            super::super::contract::conditional_writes(&store, "").await;
+            super::super::contract::watches_and_leases(&store, "").await;
             // A second opening while the first is alive is refused, not shared.
             assert!(FileStore::open(&path).is_err());
         }
