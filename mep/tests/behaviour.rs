@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 async fn registry_and_discovery(backend: Backend) {
-    let h = Harness::on(backend.open()).await;
+    let h = Harness::on(&backend).await;
     let a = h.register(APP, service("loc-a", "LOC")).await;
     let b = h.register(OTHER, service("rni-b", "RNI")).await;
     assert_eq!(a.len(), 32);
@@ -99,7 +99,7 @@ async fn registry_and_discovery(backend: Backend) {
 
 /// N concurrent PUTs with one ETag: exactly one wins, the others get 412 (no lost update).
 async fn if_match_races_have_one_winner(backend: Backend) {
-    let h = Arc::new(Harness::on(backend.open()).await);
+    let h = Arc::new(Harness::on(&backend).await);
     let id = h.register(APP, service("raced", "R")).await;
     let current = h
         .call(
@@ -193,7 +193,7 @@ async fn if_match_races_have_one_winner(backend: Backend) {
 }
 
 async fn liveness_sweep_suspends_and_heartbeats_revive(backend: Backend) {
-    let h = Harness::on(backend.open()).await;
+    let h = Harness::on(&backend).await;
     let sink = Sink::start().await;
     let sub = h
         .call(
@@ -264,7 +264,7 @@ async fn liveness_sweep_suspends_and_heartbeats_revive(backend: Backend) {
 }
 
 async fn failing_receivers_are_retried_and_never_delay_others(backend: Backend) {
-    let h = Harness::on(backend.open()).await;
+    let h = Harness::on(&backend).await;
     let sink = Sink::start().await;
     sink.fail_first("flaky", 2);
     let subscribe = |app: &str, url: String| {
@@ -341,7 +341,7 @@ async fn one_apps_hanging_callbacks_never_starve_another_app(backend: Backend) {
     config.max_subscriptions_per_app = 40;
     config.delivery.per_app_concurrency = 4;
     let h = Harness::with(
-        backend.open(),
+        &backend,
         mec_core::ManualClock::starting_now(),
         config,
     )
@@ -395,7 +395,7 @@ async fn one_apps_hanging_callbacks_never_starve_another_app(backend: Backend) {
 }
 
 async fn traffic_rules_through_mp1(backend: Backend) {
-    let h = Harness::on(backend.open()).await;
+    let h = Harness::on(&backend).await;
     h.engine
         .set_traffic_rule(
             APP,
@@ -457,7 +457,7 @@ async fn subscriptions_have_limits_and_are_per_app(backend: Backend) {
     let mut config = test_config();
     config.max_subscriptions_per_app = 2;
     let h = Harness::with(
-        backend.open(),
+        &backend,
         mec_core::ManualClock::starting_now(),
         config,
     )
@@ -510,7 +510,7 @@ async fn subscriptions_have_limits_and_are_per_app(backend: Backend) {
 }
 
 async fn mm5_configuration_reaches_mp1_and_termination_completes(backend: Backend) {
-    let h = Harness::on(backend.open()).await;
+    let h = Harness::on(&backend).await;
     let config = json!({"appName": "faces", "appSupportMp1": true,
         "appTrafficRule": [{"trafficRuleId": "tr1", "filterType": "FLOW", "priority": 1, "action": "DROP",
                             "trafficFilter": [{"srcAddress": ["192.0.2.0/24"]}]}],
@@ -655,7 +655,7 @@ async fn mm5_configuration_reaches_mp1_and_termination_completes(backend: Backen
 }
 
 async fn registrations_and_readiness(backend: Backend) {
-    let h = Harness::on(backend.open()).await;
+    let h = Harness::on(&backend).await;
     let ready = h
         .call(
             "POST",
@@ -704,10 +704,9 @@ async fn registrations_and_readiness(backend: Backend) {
 /// The state survives the engine; events written but not delivered are delivered by the next engine.
 async fn state_and_pending_notifications_survive_a_restart(backend: Backend) {
     let sink = Sink::start().await;
-    let store = backend.open();
     let clock = mec_core::ManualClock::starting_now();
     let (service_id, sub_id) = {
-        let h = Harness::with(store.clone(), clock.clone(), test_config()).await;
+        let h = Harness::with(&backend, clock.clone(), test_config()).await;
         sink.fail_first("later", 1);
         let sub = h
             .call(
@@ -736,8 +735,7 @@ async fn state_and_pending_notifications_survive_a_restart(backend: Backend) {
         h.engine.shutdown();
         (id, sub_id)
     };
-    drop(store);
-    let h = Harness::with(backend.open(), clock.clone(), test_config()).await;
+    let h = Harness::with(&backend, clock.clone(), test_config()).await;
     assert!(
         h.engine
             .services()
@@ -765,15 +763,17 @@ async fn state_and_pending_notifications_survive_a_restart(backend: Backend) {
 }
 
 async fn undecodable_records_are_listed_not_dropped_silently(backend: Backend) {
-    let store = backend.open();
-    store
-        .commit(mec_mep::store::Txn::new().put("mep/services/broken", "{not json"))
+    let broken = format!("{}services/broken", backend.prefix());
+    backend
+        .open()
+        .await
+        .commit(mec_mep::store::Txn::new().put(broken.clone(), "{not json"))
         .await
         .unwrap();
-    let h = Harness::on(store).await;
+    let h = Harness::on(&backend).await;
     let bad = h.engine.undecodable_records();
     assert_eq!(bad.len(), 1);
-    assert_eq!(bad[0].0, "mep/services/broken");
+    assert_eq!(bad[0].0, broken);
     assert_eq!(
         h.call("GET", &format!("{SM}/services"), None).await.body,
         json!([])
@@ -781,8 +781,7 @@ async fn undecodable_records_are_listed_not_dropped_silently(backend: Backend) {
 }
 
 async fn seeding_twice_changes_nothing(backend: Backend) {
-    let store = backend.open();
-    let h = Harness::on(store.clone()).await;
+    let h = Harness::on(&backend).await;
     let mut seed = mec_mep::Seed {
         apps: vec![
             mec_mep::AppInstance::new(APP).with_service(
@@ -808,7 +807,7 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(Backend::Memory).await;
+                    super::$name(Backend::memory()).await;
                 }
             )*
         }
@@ -818,6 +817,17 @@ macro_rules! suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name(Backend::file()).await;
+                }
+            )*
+        }
+        mod etcd {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    // A real etcd; skipped with the reason printed when there is none.
+                    let Some(backend) = Backend::etcd().await else { return };
+                    super::$name(backend).await;
                 }
             )*
         }
@@ -841,4 +851,12 @@ suite!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_state_and_pending_notifications_survive_a_restart() {
     state_and_pending_notifications_survive_a_restart(Backend::file()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_state_and_pending_notifications_survive_a_restart() {
+    let Some(backend) = Backend::etcd().await else {
+        return;
+    };
+    state_and_pending_notifications_survive_a_restart(backend).await;
 }

@@ -42,21 +42,49 @@ impl Drop for TempDir {
     }
 }
 
+#[path = "../support/etcd.rs"]
+mod etcd_server;
+
 /// Where a test's engine keeps its state.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Backend {
-    Memory,
+    /// A memory store; every `open` of one backend gives the same data.
+    Memory(MemoryStore),
     File(Arc<TempDir>),
+    /// A real etcd, under a prefix of the test's own.
+    Etcd(Arc<etcd_server::Etcd>, String),
 }
 
 impl Backend {
+    pub fn memory() -> Self {
+        Self::Memory(MemoryStore::new())
+    }
+
     pub fn file() -> Self {
         Self::File(Arc::new(TempDir::new()))
     }
 
-    pub fn open(&self) -> Arc<dyn Store> {
+    /// A real etcd (the shared one `MEC_TEST_ETCD` names, or one started for the test); `None`, with the reason
+    /// printed, when there is none.
+    pub async fn etcd() -> Option<Self> {
+        let etcd = etcd_server::Etcd::shared_or_own().await?;
+        Some(Self::Etcd(
+            Arc::new(etcd),
+            format!("test-{}/", uuid::Uuid::new_v4().simple()),
+        ))
+    }
+
+    /// The engine's key prefix on this backend.
+    pub fn prefix(&self) -> String {
         match self {
-            Self::Memory => Arc::new(MemoryStore::new()),
+            Self::Etcd(_, prefix) => prefix.clone(),
+            _ => EngineConfig::default().prefix,
+        }
+    }
+
+    pub async fn open(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Memory(store) => Arc::new(store.clone()),
             Self::File(dir) => {
                 // A previous engine over the file lets it go when its aborted tasks are dropped: wait for that.
                 let path = dir.0.join("mep.redb");
@@ -71,6 +99,11 @@ impl Backend {
                 }
                 panic!("{} stays open", path.display());
             }
+            Self::Etcd(etcd, _) => Arc::new(
+                mec_mep::store::EtcdStore::connect(mec_mep::store::EtcdOptions::new([etcd.endpoint()]))
+                    .await
+                    .unwrap(),
+            ),
         }
     }
 }
@@ -91,12 +124,13 @@ pub fn test_config() -> EngineConfig {
 }
 
 impl Harness {
-    pub async fn on(store: Arc<dyn Store>) -> Self {
-        Self::with(store, ManualClock::starting_now(), test_config()).await
+    pub async fn on(backend: &Backend) -> Self {
+        Self::with(backend, ManualClock::starting_now(), test_config()).await
     }
 
-    pub async fn with(store: Arc<dyn Store>, clock: ManualClock, config: EngineConfig) -> Self {
-        let engine = Engine::open_shared(store, Arc::new(clock.clone()), config)
+    pub async fn with(backend: &Backend, clock: ManualClock, mut config: EngineConfig) -> Self {
+        config.prefix = backend.prefix();
+        let engine = Engine::open_shared(backend.open().await, Arc::new(clock.clone()), config)
             .await
             .unwrap();
         let mut seed = Seed {
