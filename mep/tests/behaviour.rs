@@ -340,12 +340,7 @@ async fn one_apps_hanging_callbacks_never_starve_another_app(backend: Backend) {
     let mut config = test_config();
     config.max_subscriptions_per_app = 40;
     config.delivery.per_app_concurrency = 4;
-    let h = Harness::with(
-        &backend,
-        mec_core::ManualClock::starting_now(),
-        config,
-    )
-    .await;
+    let h = Harness::with(&backend, mec_core::ManualClock::starting_now(), config).await;
     // Callbacks that accept the connection and never answer.
     let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hang_addr = hang.local_addr().unwrap();
@@ -456,12 +451,7 @@ async fn traffic_rules_through_mp1(backend: Backend) {
 async fn subscriptions_have_limits_and_are_per_app(backend: Backend) {
     let mut config = test_config();
     config.max_subscriptions_per_app = 2;
-    let h = Harness::with(
-        &backend,
-        mec_core::ManualClock::starting_now(),
-        config,
-    )
-    .await;
+    let h = Harness::with(&backend, mec_core::ManualClock::starting_now(), config).await;
     let body = json!({"subscriptionType": "SerAvailabilityNotificationSubscription",
                       "callbackReference": "http://127.0.0.1:9/cb"});
     let path = format!("{SM}/applications/{APP}/subscriptions");

@@ -435,3 +435,50 @@ async fn mp1_is_served_over_tls_from_pem_files() {
     assert!(e.to_string().contains("missing.key"), "{e}");
     mep.stop().await;
 }
+
+#[tokio::test]
+async fn mm5_beyond_loopback_needs_a_secret_and_then_asks_for_it() {
+    let mut open = config();
+    open.mm5 = Some(mm5_on(SocketAddr::from(([0, 0, 0, 0], 18111))));
+    let e = open.check().unwrap_err();
+    assert!(e.to_string().contains("without a credential"), "{e}");
+    let mut weak = config();
+    let mut mm5 = mm5_on(SocketAddr::from(([0, 0, 0, 0], 18111)));
+    mm5.bearer_secret = Some("short".to_owned());
+    weak.mm5 = Some(mm5);
+    assert!(
+        weak.check()
+            .unwrap_err()
+            .to_string()
+            .contains("16 characters")
+    );
+
+    let secret = "a-secret-of-thirty-two-characters";
+    let mut c = config();
+    let mut mm5 = mm5_on(SocketAddr::from(([127, 0, 0, 1], 0)));
+    mm5.bearer_secret = Some(secret.to_owned());
+    c.mm5 = Some(mm5);
+    let mep = c.start().await.unwrap();
+    let status = format!("http://{}/mep/status", mep.mm5_addr.unwrap());
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(&status).send().await.unwrap().status(), 401);
+    assert_eq!(
+        http.get(&status)
+            .bearer_auth("wrong-but-long-enough-secret")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        http.get(&status)
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    mep.stop().await;
+}

@@ -493,10 +493,9 @@ impl TokenService {
             refused()
         };
         let until = signed.signed_at() + config.max_skew;
-        match i
-            .replays
-            .first_use(signed.signature(), until, SystemTime::now())
-        {
+        // The access key is not part of what is signed: a use is the pair.
+        let used = format!("{ak}:{}", signed.signature());
+        match i.replays.first_use(&used, until, SystemTime::now()) {
             Ok(true) => {}
             Ok(false) => return Err(fail(&"the signature was used before")),
             Err(_) => return Err(too_many(Duration::from_secs(60))),

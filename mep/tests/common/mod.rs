@@ -100,9 +100,11 @@ impl Backend {
                 panic!("{} stays open", path.display());
             }
             Self::Etcd(etcd, _) => Arc::new(
-                mec_mep::store::EtcdStore::connect(mec_mep::store::EtcdOptions::new([etcd.endpoint()]))
-                    .await
-                    .unwrap(),
+                mec_mep::store::EtcdStore::connect(mec_mep::store::EtcdOptions::new([
+                    etcd.endpoint()
+                ]))
+                .await
+                .unwrap(),
             ),
         }
     }
