@@ -660,7 +660,7 @@ async fn registrations_and_readiness(backend: Backend) {
         .call(
             "POST",
             &format!("{v2}/registrations"),
-            Some(json!({"appName": "x", "appInstanceId": "fresh-app", "isInsByMec": true})),
+            Some(json!({"appName": "x", "appDId": "d1", "appInstanceId": "fresh-app", "isInsByMec": true})),
         )
         .await;
     assert_eq!(reg.status, StatusCode::CREATED, "{}", reg.body);
@@ -668,7 +668,7 @@ async fn registrations_and_readiness(backend: Backend) {
         .call(
             "POST",
             &format!("{v2}/registrations"),
-            Some(json!({"appName": "x", "appInstanceId": "fresh-app", "isInsByMec": true})),
+            Some(json!({"appName": "x", "appDId": "d1", "appInstanceId": "fresh-app", "isInsByMec": true})),
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);

@@ -146,7 +146,7 @@ async fn an_app_registers_itself_only() {
     let theirs = http
         .post(&url)
         .bearer_auth(&token)
-        .json(&json!({"appName": "x", "appInstanceId": OTHER, "isInsByMec": true}))
+        .json(&json!({"appName": "x", "appDId": "d1", "appInstanceId": OTHER, "isInsByMec": true}))
         .send()
         .await
         .unwrap();
@@ -154,7 +154,7 @@ async fn an_app_registers_itself_only() {
     let invented = http
         .post(&url)
         .bearer_auth(&token)
-        .json(&json!({"appName": "x", "appInstanceId": "made-up", "isInsByMec": true}))
+        .json(&json!({"appName": "x", "appDId": "d1", "appInstanceId": "made-up", "isInsByMec": true}))
         .send()
         .await
         .unwrap();
@@ -163,7 +163,7 @@ async fn an_app_registers_itself_only() {
     let own = http
         .post(&url)
         .bearer_auth(&token)
-        .json(&json!({"appName": "x", "isInsByMec": true}))
+        .json(&json!({"appName": "x", "appDId": "d1", "isInsByMec": true}))
         .send()
         .await
         .unwrap();

@@ -97,8 +97,11 @@ fn validate_transport(member: &str, t: &TransportInfo) -> Result<(), InvalidMemb
     length(&format!("{member}.name"), &t.name, 1, 128)?;
     length(&format!("{member}.protocol"), &t.protocol, 1, 32)?;
     length(&format!("{member}.version"), &t.version, 1, 32)?;
-    let endpoint = format!("{member}.endpoint");
-    match &t.endpoint {
+    validate_endpoint(&format!("{member}.endpoint"), &t.endpoint)
+}
+
+fn validate_endpoint(endpoint: &str, e: &EndPointInfo) -> Result<(), InvalidMember> {
+    match e {
         EndPointInfo::Uris(uris) => {
             // "formatted according to URI syntax" (RFC 3986): absolute URIs and references such as the
             // spec's own example `/mecSerMgmtApi/service/EntryPoint`.
@@ -405,10 +408,59 @@ impl Validate for DnsRule {
 }
 
 impl Validate for AppInfo {
+    /// MEC 011 3.1.1 clause 7.1.2.6 and its conditional presences: `endpoint` shall be present when `isInsByMec`
+    /// is FALSE (its default); `appDId` and `appInstanceId` when it is TRUE; the service and feature dependencies
+    /// shall not be given when an AppD is available (`appDId` given); `appProvider` shall be the `appProfile`'s
+    /// `provId` when both are given (note 1).
     fn validate(&self) -> Result<(), InvalidMember> {
         length("appName", &self.app_name, 1, 128)?;
         if let Some(id) = &self.app_instance_id {
             length("appInstanceId", id, 1, 64)?;
+        }
+        let by_mec = self.is_ins_by_mec.unwrap_or(false);
+        if !by_mec && self.endpoint.is_none() {
+            return fail(
+                "endpoint",
+                "shall be present when isInsByMec is FALSE (its default when absent)",
+            );
+        }
+        if by_mec {
+            if self.app_d_id.is_none() {
+                return fail("appDId", "shall be present when isInsByMec is TRUE");
+            }
+            if self.app_instance_id.is_none() {
+                return fail("appInstanceId", "shall be present when isInsByMec is TRUE");
+            }
+        }
+        if self.app_d_id.is_some() {
+            let given = [
+                ("appServiceRequired", !self.app_service_required.is_empty()),
+                ("appServiceOptional", !self.app_service_optional.is_empty()),
+                ("appFeatureRequired", !self.app_feature_required.is_empty()),
+                ("appFeatureOptional", !self.app_feature_optional.is_empty()),
+            ];
+            if let Some((member, _)) = given.iter().find(|(_, g)| *g) {
+                return fail(
+                    *member,
+                    "shall not be given when an AppD is available (appDId is given)",
+                );
+            }
+        }
+        if let (Some(provider), Some(prov_id)) = (
+            &self.app_provider,
+            self.app_profile
+                .as_ref()
+                .and_then(|p| p.get("provId"))
+                .and_then(|v| v.as_str()),
+        ) && provider != prov_id
+        {
+            return fail(
+                "appProvider",
+                format!("shall be the appProfile's provId ({prov_id:?})"),
+            );
+        }
+        if let Some(endpoint) = &self.endpoint {
+            validate_endpoint("endpoint", endpoint)?;
         }
         let dependencies = [
             ("appServiceRequired", &self.app_service_required),

@@ -3,8 +3,8 @@
 
 use super::context::RequestContext;
 use super::{
-    Created, check_id, not_implemented, subscription_href, subscription_link_list, tagged,
-    with_if_match,
+    Created, check_id, check_if_match, not_implemented, subscription_href, subscription_link_list,
+    tagged,
 };
 use crate::model::{
     APP_TERMINATION_SUBSCRIPTION_TYPE, AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
@@ -292,8 +292,6 @@ where
     router
 }
 
-const ROOT: &str = "/mec_app_support/v1";
-
 fn bad(e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
@@ -322,25 +320,31 @@ async fn get_traffic_rule<S: AppSupport>(
     tagged(StatusCode::OK, &s.get_traffic_rule(ctx, app, id).await?)
 }
 
+/// `PUT .../traffic_rules/{trafficRuleId}`. Existence comes before the body: a rule that does not exist is 404
+/// whatever the body says (then the body: 400 when invalid or naming another rule).
 async fn update_traffic_rule<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path((app, id)): Path<(String, String)>,
-    Json(rule): Json<TrafficRule>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     check_app(&ctx, &app)?;
     check_id("trafficRuleId", &id)?;
+    let current = s
+        .get_traffic_rule(ctx.clone(), app.clone(), id.clone())
+        .await?;
+    let rule: TrafficRule = parse_json(&headers, &body)?;
     rule.validate().map_err(bad)?;
     if rule.traffic_rule_id != id {
         return Err(ApiError::bad_request(
             "trafficRuleId: differs from the trafficRuleId in the path",
         ));
     }
-    if !S::CHECKS_IF_MATCH {
-        with_if_match(&ctx, || {
-            s.get_traffic_rule(ctx.clone(), app.clone(), id.clone())
-        })
-        .await?;
+    if !S::CHECKS_IF_MATCH
+        && let Some(if_match) = &ctx.if_match
+    {
+        check_if_match(if_match, &current)?;
     }
     tagged(
         StatusCode::OK,
@@ -367,25 +371,28 @@ async fn get_dns_rule<S: AppSupport>(
     tagged(StatusCode::OK, &s.get_dns_rule(ctx, app, id).await?)
 }
 
+/// `PUT .../dns_rules/{dnsRuleId}`: existence first, then the body (as for traffic rules).
 async fn update_dns_rule<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path((app, id)): Path<(String, String)>,
-    Json(rule): Json<DnsRule>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     check_app(&ctx, &app)?;
     check_id("dnsRuleId", &id)?;
+    let current = s.get_dns_rule(ctx.clone(), app.clone(), id.clone()).await?;
+    let rule: DnsRule = parse_json(&headers, &body)?;
     rule.validate().map_err(bad)?;
     if rule.dns_rule_id != id {
         return Err(ApiError::bad_request(
             "dnsRuleId: differs from the dnsRuleId in the path",
         ));
     }
-    if !S::CHECKS_IF_MATCH {
-        with_if_match(&ctx, || {
-            s.get_dns_rule(ctx.clone(), app.clone(), id.clone())
-        })
-        .await?;
+    if !S::CHECKS_IF_MATCH
+        && let Some(if_match) = &ctx.if_match
+    {
+        check_if_match(if_match, &current)?;
     }
     tagged(
         StatusCode::OK,
@@ -404,7 +411,7 @@ async fn list_subscriptions<S: AppSupport>(
         .await?;
     Ok(Json(subscription_link_list(
         &ctx,
-        ROOT,
+        &ctx.app_support_root(),
         &app,
         &ids,
         APP_TERMINATION_SUBSCRIPTION_TYPE,
@@ -435,7 +442,7 @@ async fn create_subscription<S: AppSupport>(
     let id = s
         .create_termination_subscription(ctx.clone(), app.clone(), subscription.clone())
         .await?;
-    let href = subscription_href(&ctx, ROOT, &app, &id);
+    let href = subscription_href(&ctx, &ctx.app_support_root(), &app, &id);
     subscription.links = Some(SubscriptionSelfLinks {
         self_: LinkType { href: href.clone() },
     });
@@ -454,7 +461,7 @@ async fn get_subscription<S: AppSupport>(
         .await?;
     sub.links = Some(SubscriptionSelfLinks {
         self_: LinkType {
-            href: subscription_href(&ctx, ROOT, &app, &id),
+            href: subscription_href(&ctx, &ctx.app_support_root(), &app, &id),
         },
     });
     Ok(Json(sub))
@@ -520,7 +527,6 @@ async fn register_app<S: AppSupport>(
     ctx: RequestContext,
     Json(mut app): Json<AppInfo>,
 ) -> Result<Response, ApiError> {
-    app.validate().map_err(bad)?;
     // An authenticated app registers itself only: its token's app instance, given or implied.
     if let Some(caller) = &ctx.caller {
         match &app.app_instance_id {
@@ -534,13 +540,14 @@ async fn register_app<S: AppSupport>(
             None => app.app_instance_id = Some(caller.app_instance_id.clone()),
         }
     }
+    app.validate().map_err(bad)?;
     let created = s.register_app(ctx.clone(), app).await?;
     let Some(id) = created.app_instance_id.clone() else {
         return Err(ApiError::internal(
             "the implementation returned an AppInfo without appInstanceId",
         ));
     };
-    let location = ctx.href(&format!("{ROOT}/registrations/{id}"));
+    let location = ctx.href(&format!("{}/registrations/{id}", ctx.app_support_root()));
     Ok(Created::new(location, created).into_response())
 }
 

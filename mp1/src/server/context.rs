@@ -13,8 +13,20 @@ pub struct Caller {
     pub app_instance_id: String,
 }
 
+/// The external base URL of the server (`https://mep.example:8443`), as a server inserts it into requests'
+/// extensions: links and `Location` headers start with it. Without it they start with the request's scheme
+/// ([`RequestScheme`]) and `Host`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(pub String);
+
+/// The scheme a request came in with (`https` over TLS), as a server inserts it into requests' extensions
+/// (default `http`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestScheme(pub &'static str);
+
 /// What a handler knows about the request besides its path and body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestContext {
     /// The authenticated caller, when an authentication layer is in front of the router.
     pub caller: Option<Caller>,
@@ -23,6 +35,11 @@ pub struct RequestContext {
     pub base_path: String,
     /// The value of the `If-Match` header, if any.
     pub if_match: Option<String>,
+    /// Scheme and authority (and any prefix) that make links absolute (MEC 011 `LinkType.href` is a URI): the
+    /// server's [`PublicUrl`], else the request's scheme and `Host`; `None` leaves links relative.
+    pub origin: Option<String>,
+    /// The version of the application support API the request came in on (`v1`, or `v2` for MEC 011 3.x).
+    pub app_support_version: String,
 }
 
 impl RequestContext {
@@ -36,9 +53,32 @@ impl RequestContext {
         }
     }
 
-    /// An absolute path under the router's mount point.
+    /// The link to `path` (an absolute path under the API roots, `/mec_service_mgmt/v1/...`): an absolute URI
+    /// when the origin is known, else an absolute path under the router's mount point.
     pub fn href(&self, path: &str) -> String {
+        format!(
+            "{}{}{}",
+            self.origin.as_deref().unwrap_or_default(),
+            self.base_path,
+            path
+        )
+    }
+
+    /// The path to `path` under the router's mount point, without origin (what EdgeGallery's clients append
+    /// to the MEP's address themselves).
+    pub fn path(&self, path: &str) -> String {
         format!("{}{}", self.base_path, path)
+    }
+
+    /// The root of the application support API in the version the request came in on
+    /// (`/mec_app_support/v1` or `/mec_app_support/v2`).
+    pub fn app_support_root(&self) -> String {
+        let v = if self.app_support_version.is_empty() {
+            "v1"
+        } else {
+            self.app_support_version.as_str()
+        };
+        format!("/mec_app_support/{v}")
     }
 
     /// Refuses the request unless it is unauthenticated or the caller is `app_instance_id` (403).
@@ -65,6 +105,42 @@ fn base_path_of(path: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The version segment after `/mec_app_support/`, if the path has one.
+fn app_support_version_of(path: &str) -> String {
+    path.split_once("/mec_app_support/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .filter(|v| v.starts_with('v') && v.len() <= 4)
+        .unwrap_or("v1")
+        .to_owned()
+}
+
+/// A `Host` value fit to be put in a link: a host name or address and an optional port, nothing else.
+fn plausible_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+}
+
+fn origin_of(parts: &Parts) -> Option<String> {
+    if let Some(PublicUrl(url)) = parts.extensions.get::<PublicUrl>() {
+        return Some(url.trim_end_matches('/').to_owned());
+    }
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()))
+        .filter(|h| plausible_host(h))?;
+    let scheme = parts
+        .extensions
+        .get::<RequestScheme>()
+        .map_or("http", |s| s.0);
+    Some(format!("{scheme}://{host}"))
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = Infallible;
 
@@ -81,6 +157,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
                 .get(http::header::IF_MATCH)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.trim().to_owned()),
+            origin: origin_of(parts),
+            app_support_version: app_support_version_of(&path),
         })
     }
 }
@@ -101,6 +179,30 @@ mod tests {
             "/a/b"
         );
         assert_eq!(base_path_of("/other"), "");
+    }
+
+    #[test]
+    fn the_app_support_version_comes_from_the_path() {
+        assert_eq!(
+            app_support_version_of("/mep/mec_app_support/v2/registrations"),
+            "v2"
+        );
+        assert_eq!(
+            app_support_version_of("/mec_app_support/v1/timing/current_time"),
+            "v1"
+        );
+        assert_eq!(
+            app_support_version_of("/mec_service_mgmt/v1/services"),
+            "v1"
+        );
+    }
+
+    #[test]
+    fn hosts_that_are_not_hosts_make_no_links() {
+        assert!(plausible_host("mep.example:8443"));
+        assert!(plausible_host("[::1]:80"));
+        assert!(!plausible_host("evil.example/<script>"));
+        assert!(!plausible_host(""));
     }
 
     #[test]

@@ -38,7 +38,7 @@ mod service_mgmt;
 
 pub use app_support::{AppSupport, app_support_routes};
 pub use auth::{TokenValidator, require_bearer};
-pub use context::{Caller, RequestContext};
+pub use context::{Caller, PublicUrl, RequestContext, RequestScheme};
 pub use dispatcher::{
     DeliveryOutcome, DeliveryReport, DispatchError, DispatcherConfig, NotificationDispatcher,
 };
@@ -52,7 +52,6 @@ use axum::response::{IntoResponse, Response};
 use mec_core::server::{ApiError, Json, method_not_allowed_fallback, not_found_fallback};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::future::Future;
 use std::sync::Arc;
 
 /// The largest request body the routers accept by default (bigger bodies get 413).
@@ -181,21 +180,6 @@ fn tagged<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiEr
         headers.insert(header::ETAG, v);
     }
     Ok(response)
-}
-
-/// Checks `If-Match`, when given, against the ETag of the current resource fetched by `current` (412 when it
-/// matches none of the listed tags; `*` matches any existing resource).
-async fn with_if_match<T, F, Fut>(ctx: &RequestContext, current: F) -> Result<(), ApiError>
-where
-    T: Serialize,
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    let Some(if_match) = &ctx.if_match else {
-        return Ok(());
-    };
-    let resource = current().await?;
-    check_if_match(if_match, &resource)
 }
 
 /// Checks an `If-Match` header value against a resource as the router serves it (its [`etag_of`]): 412 problem

@@ -3,8 +3,8 @@
 use super::context::RequestContext;
 use super::filter::ServiceFilter;
 use super::{
-    Created, check_id, not_implemented, subscription_href, subscription_link_list, tagged,
-    with_if_match,
+    Created, check_id, check_if_match, not_implemented, subscription_href, subscription_link_list,
+    tagged,
 };
 use crate::model::{
     LinkType, SER_AVAILABILITY_SUBSCRIPTION_TYPE, SerAvailabilityNotificationSubscription,
@@ -13,10 +13,11 @@ use crate::model::{
 };
 use axum::Router;
 use axum::extract::{FromRef, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mec_core::server::{ApiError, Json, Path};
+use mec_core::server::{ApiError, Json, Path, RawBody, parse_json};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -261,26 +262,27 @@ fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInf
     let Some(id) = s.ser_instance_id.as_deref() else {
         return s;
     };
-    let href = format!("{}{ROOT}/applications/{app}/services/{id}", ctx.base_path);
+    let path = format!("{ROOT}/applications/{app}/services/{id}");
     let beats = s.liveness_interval.is_some_and(|i| i > 0);
     let links = s.links.get_or_insert_with(ServiceLinks::default);
     if beats {
-        let liveness = format!("{href}/liveness");
         // EdgeGallery's mep-agent reads only `_links.self.liveness`, a path it appends to the MEP's address
         // (mep-agent `src/service/heart.go`); it is written next to ETSI's link under EdgeGallery's `/mep` layout.
         if ctx.base_path == EDGEGALLERY_PREFIX {
             let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
             if self_link.liveness.is_none() {
-                self_link.liveness = Some(liveness.clone());
+                self_link.liveness = Some(ctx.path(&format!("{path}/liveness")));
             }
         }
         if links.liveness.is_none() {
-            links.liveness = Some(LinkType { href: liveness });
+            links.liveness = Some(LinkType {
+                href: ctx.href(&format!("{path}/liveness")),
+            });
         }
     }
     let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
     if self_link.href.is_none() {
-        self_link.href = Some(href);
+        self_link.href = Some(ctx.href(&path));
     }
     s
 }
@@ -388,15 +390,22 @@ async fn get_app_service<S: ServiceManagement>(
     tagged(StatusCode::OK, &with_links(&ctx, &app, svc))
 }
 
+/// `PUT .../services/{serviceId}`. Existence comes before the body: a service that does not exist is 404 whatever
+/// the body says (then the body: 400 when invalid or naming another service).
 async fn update_service<S: ServiceManagement>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path((app, service_id)): Path<(String, String)>,
-    Json(service): Json<ServiceInfo>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     check_id("appInstanceId", &app)?;
     check_id("serviceId", &service_id)?;
     ctx.check_owner(&app)?;
+    let current = s
+        .get_app_service(ctx.clone(), app.clone(), service_id.clone())
+        .await?;
+    let service: ServiceInfo = parse_json(&headers, &body)?;
     service
         .validate()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -407,14 +416,10 @@ async fn update_service<S: ServiceManagement>(
             "serInstanceId: {id:?} differs from the serviceId in the path"
         )));
     }
-    if !S::CHECKS_IF_MATCH {
-        with_if_match(&ctx, || async {
-            let current = s
-                .get_app_service(ctx.clone(), app.clone(), service_id.clone())
-                .await?;
-            Ok(with_links(&ctx, &app, current))
-        })
-        .await?;
+    if !S::CHECKS_IF_MATCH
+        && let Some(if_match) = &ctx.if_match
+    {
+        check_if_match(if_match, &with_links(&ctx, &app, current))?;
     }
     let updated = s
         .update_service(ctx.clone(), app.clone(), service_id, service)
