@@ -548,7 +548,10 @@ pub enum ConfigError {
         "Mm5 listens on {0}, beyond this host, without a credential: set mm5.bearer_secret_file"
     )]
     OpenMm5(SocketAddr),
-    /// The Mm5 secret is too short.
+    /// A setting has a value it cannot take (the message names the setting).
+    #[error("{0}")]
+    Value(String),
+    /// The Mm5 bearer secret is too short.
     #[error("the Mm5 bearer secret must be at least 16 characters")]
     WeakSecret,
     /// A token key cannot be used.
@@ -584,6 +587,19 @@ impl MepConfig {
             }
             if mm5.secret()?.is_none() && !mm5.listen.ip().is_loopback() {
                 return Err(ConfigError::OpenMm5(mm5.listen));
+            }
+        }
+        if let Some(url) = &self.public_url {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| ConfigError::Value(format!("public_url: {url} is not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.host_str().is_none()
+                || parsed.query().is_some()
+                || parsed.fragment().is_some()
+            {
+                return Err(ConfigError::Value(format!(
+                    "public_url: {url} must be http(s)://host[:port][/prefix], without query or fragment"
+                )));
             }
         }
         for k in &self.tokens.keys {

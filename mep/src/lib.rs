@@ -6,6 +6,7 @@
 pub mod store;
 
 pub mod engine;
+mod header_case;
 
 pub use engine::{AppState, Engine, EngineConfig, Event, Observer, OpenError};
 pub mod auth;

@@ -229,11 +229,16 @@ impl MepConfig {
             require_tokens: self.require_tokens,
         };
         let mp1_tls = self.mp1.tls.as_ref().map(|t| t.load()).transpose()?;
+        let mut mp1_router = server::mp1_router(&engine, &tokens, &options)
+            .merge(server::app_termination_router(&engine, &tokens))
+            .merge(server::health_router());
+        if let Some(url) = &self.public_url {
+            // Links and Location headers start with it (else with the request's scheme and Host).
+            mp1_router = mp1_router.layer(axum::Extension(mec_mp1::server::PublicUrl(url.clone())));
+        }
         let mut servers = vec![tokio::spawn(server::serve(
             mp1_listener,
-            server::mp1_router(&engine, &tokens, &options)
-                .merge(server::app_termination_router(&engine, &tokens))
-                .merge(server::health_router()),
+            mp1_router,
             limits.clone(),
             mp1_tls,
             wait(stopped.clone()),

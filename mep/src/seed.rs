@@ -1,8 +1,12 @@
 //! The initial state of a MEP: app instances with their credentials, rules and services, and the transports
 //! offered. Written in code or read from a JSON or YAML file; checked with the same rules as requests.
 
+use crate::engine::SubscriptionBody;
 use mec_core::signature::Credentials;
-use mec_mp1::model::{DnsRule, ServiceInfo, TrafficRule, TransportInfo, Validate};
+use mec_mp1::model::{
+    AppInfo, AppTerminationNotificationSubscription, DnsRule,
+    SerAvailabilityNotificationSubscription, ServiceInfo, TrafficRule, TransportInfo, Validate,
+};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -30,6 +34,26 @@ pub struct AppInstance {
     /// Services it has registered already.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceInfo>,
+    /// Its registration (MEC 011 3.x `AppInfo`, as posted to `/mec_app_support/v2/registrations`); its
+    /// `appInstanceId`, when given, is the app's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<AppInfo>,
+    /// Its service availability subscriptions, with fixed ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub availability_subscriptions: Vec<Seeded<SerAvailabilityNotificationSubscription>>,
+    /// Its app termination subscriptions (to its own termination), with fixed ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub termination_subscriptions: Vec<Seeded<AppTerminationNotificationSubscription>>,
+}
+
+/// A resource with the id it is seeded under (`id` next to the resource's own members).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Seeded<T> {
+    /// The resource's id, as in its URI (`.../subscriptions/{id}`).
+    pub id: String,
+    /// The resource.
+    #[serde(flatten)]
+    pub value: T,
 }
 
 fn yes() -> bool {
@@ -47,6 +71,9 @@ impl AppInstance {
             traffic_rules: Vec::new(),
             dns_rules: Vec::new(),
             services: Vec::new(),
+            registration: None,
+            availability_subscriptions: Vec::new(),
+            termination_subscriptions: Vec::new(),
         }
     }
 
@@ -76,6 +103,44 @@ impl AppInstance {
     #[must_use]
     pub fn with_service(mut self, service: ServiceInfo) -> Self {
         self.services.push(service);
+        self
+    }
+
+    /// Registers the app (MEC 011 3.x `AppInfo`); its `appInstanceId` is set to the app's.
+    #[must_use]
+    pub fn with_registration(mut self, mut info: AppInfo) -> Self {
+        info.app_instance_id = Some(self.app_instance_id.clone());
+        self.registration = Some(info);
+        self
+    }
+
+    /// Adds a service availability subscription with a fixed id.
+    #[must_use]
+    pub fn with_availability_subscription(
+        mut self,
+        id: impl Into<String>,
+        subscription: SerAvailabilityNotificationSubscription,
+    ) -> Self {
+        self.availability_subscriptions.push(Seeded {
+            id: id.into(),
+            value: subscription,
+        });
+        self
+    }
+
+    /// Adds a subscription to the app's own termination with a fixed id, notified at `callback_reference`.
+    #[must_use]
+    pub fn with_termination_subscription(
+        mut self,
+        id: impl Into<String>,
+        callback_reference: impl Into<String>,
+    ) -> Self {
+        let value =
+            AppTerminationNotificationSubscription::new(callback_reference, &self.app_instance_id);
+        self.termination_subscriptions.push(Seeded {
+            id: id.into(),
+            value,
+        });
         self
     }
 
@@ -181,6 +246,7 @@ impl Seed {
         let mut ids = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
         let mut domains = std::collections::HashMap::new();
+        let mut subscription_ids = std::collections::HashSet::new();
         for (i, app) in self.apps.iter().enumerate() {
             let at = |member: &str, e: &dyn std::fmt::Display| format!("apps[{i}].{member}{e}");
             if app.app_instance_id.is_empty() || app.app_instance_id.len() > 128 {
@@ -218,6 +284,53 @@ impl Seed {
                 s.validate()
                     .map_err(|e| at(&format!("services[{j}]."), &e))?;
             }
+            if let Some(r) = &app.registration {
+                if r.app_instance_id
+                    .as_ref()
+                    .is_some_and(|id| *id != app.app_instance_id)
+                {
+                    return Err(at(
+                        "registration.appInstanceId: ",
+                        &"is another app's; leave it out or give the app's own",
+                    ));
+                }
+                let mut r = r.clone();
+                r.app_instance_id = Some(app.app_instance_id.clone());
+                r.validate().map_err(|e| at("registration.", &e))?;
+            }
+            let subscriptions = app
+                .availability_subscriptions
+                .iter()
+                .map(|s| ("availabilitySubscriptions", &s.id, s.value.validate()))
+                .chain(
+                    app.termination_subscriptions
+                        .iter()
+                        .map(|s| ("terminationSubscriptions", &s.id, s.value.validate())),
+                );
+            for (j, (member, id, valid)) in subscriptions.enumerate() {
+                let member = format!("{member}[{j}].");
+                valid.map_err(|e| at(&member, &e))?;
+                if id.is_empty() || id.len() > 128 || id.contains('/') {
+                    return Err(at(
+                        &format!("{member}id: "),
+                        &"must be 1 to 128 characters, without '/'",
+                    ));
+                }
+                if !subscription_ids.insert(id.clone()) {
+                    return Err(at(
+                        &format!("{member}id: "),
+                        &format!("{id} is given twice"),
+                    ));
+                }
+            }
+            for (j, s) in app.termination_subscriptions.iter().enumerate() {
+                if s.value.app_instance_id != app.app_instance_id {
+                    return Err(at(
+                        &format!("terminationSubscriptions[{j}].appInstanceId: "),
+                        &"an app subscribes to its own termination only",
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -236,6 +349,22 @@ fn seeded_service_id(app: &str, s: &ServiceInfo) -> String {
 }
 
 impl Seed {
+    /// Applies the seed to a fresh engine in memory, then drops it: the check `--check` makes, which finds what
+    /// [`check`](Self::check) cannot (a registration or subscription the engine refuses). Returns the app
+    /// instances it would provision.
+    pub async fn dry_run(&self) -> Result<Vec<String>, mec_core::server::ApiError> {
+        let engine = crate::Engine::open(
+            crate::store::MemoryStore::new(),
+            mec_core::system_clock(),
+            crate::engine::EngineConfig::default(),
+        )
+        .await
+        .map_err(mec_core::server::ApiError::internal)?;
+        let applied = self.clone().apply(&engine).await;
+        engine.shutdown();
+        Ok(applied?.into_iter().map(|(id, _)| id).collect())
+    }
+
     /// Provisions the seed into an engine: app instances and their credentials (generated where missing, and
     /// kept in the seed), rules, services and transports. Applying a seed again changes nothing it made before,
     /// so a MEP over a durable store can apply its seed at every start.
@@ -281,6 +410,23 @@ impl Seed {
                 }
                 s.ser_instance_id = Some(id);
                 engine.seed_service(&app.app_instance_id, s).await?;
+            }
+            if let Some(r) = &app.registration {
+                let mut r = r.clone();
+                r.app_instance_id = Some(app.app_instance_id.clone());
+                engine.seed_registration(r).await?;
+            }
+            for s in &app.availability_subscriptions {
+                let body = SubscriptionBody::Availability(s.value.clone());
+                engine
+                    .seed_subscription(&app.app_instance_id, &s.id, body)
+                    .await?;
+            }
+            for s in &app.termination_subscriptions {
+                let body = SubscriptionBody::Termination(s.value.clone());
+                engine
+                    .seed_subscription(&app.app_instance_id, &s.id, body)
+                    .await?;
             }
             provisioned.push((app.app_instance_id.clone(), credentials));
         }

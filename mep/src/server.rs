@@ -424,10 +424,13 @@ pub async fn serve(
         let service = if answer_busy {
             Router::new().fallback(|| async { over_capacity() })
         } else {
-            // The peer's address, for the token service (client binding, per-address limits).
+            // The peer's address, for the token service (client binding, per-address limits); the scheme, for
+            // absolute links.
+            let scheme = if tls.is_some() { "https" } else { "http" };
             router
                 .clone()
                 .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
+                .layer(axum::Extension(mec_mp1::server::RequestScheme(scheme)))
         };
         let service = hyper_util::service::TowerToHyperService::new(service.into_service());
         let mut builder = (*http).clone();
@@ -441,7 +444,10 @@ pub async fn serve(
             let _permit = permit;
             match tls {
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let conn = builder.serve_connection(
+                        TokioIo::new(crate::header_case::RespelledHeaders(stream)),
+                        service,
+                    );
                     let _ = watcher.watch(conn).await;
                 }
                 Some(acceptor) => {
@@ -450,7 +456,10 @@ pub async fn serve(
                     else {
                         return;
                     };
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let conn = builder.serve_connection(
+                        TokioIo::new(crate::header_case::RespelledHeaders(stream)),
+                        service,
+                    );
                     let _ = watcher.watch(conn).await;
                 }
             }

@@ -84,7 +84,10 @@ impl Replica {
         );
         let mut options = Mp1Options::default();
         options.require_tokens = false;
-        let router = server::mp1_router(&engine, &tokens, &options);
+        // Replicas serve one MEP behind one address: their links (and so their ETags) name it.
+        let router = server::mp1_router(&engine, &tokens, &options).layer(axum::Extension(
+            mec_mp1::server::PublicUrl("https://mep.example".to_owned()),
+        ));
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(server::serve(
             listener,

@@ -482,3 +482,64 @@ async fn mm5_beyond_loopback_needs_a_secret_and_then_asks_for_it() {
     );
     mep.stop().await;
 }
+
+/// Registers a service for app `a` over `client` at `base`; returns the `Location` of the answer.
+async fn location_of_new_service(client: &reqwest::Client, base: &str) -> String {
+    let answer = client
+        .post(format!("{base}/mep{SM}/applications/a/services"))
+        .json(&json!({
+            "serName": "located", "version": "1", "state": "ACTIVE", "serializer": "JSON",
+            "transportInfo": {"id": "t", "name": "REST", "type": "REST_HTTP", "protocol": "HTTP",
+                              "version": "2.0", "endpoint": {"uris": ["http://10.0.0.1/"]}, "security": {}}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn links_start_with_the_public_url_else_the_scheme_and_host_of_the_request() {
+    let mut c = config();
+    c.public_url = Some("https://mep.example:8443/edge".to_owned());
+    let mep = c.start().await.unwrap();
+    mep.engine.provision_app("a", None, true).await.unwrap();
+    let location =
+        location_of_new_service(&reqwest::Client::new(), &format!("http://{}", mep.mp1_addr)).await;
+    assert!(
+        location.starts_with(&format!(
+            "https://mep.example:8443/edge/mep{SM}/applications/a/services/"
+        )),
+        "{location}"
+    );
+    mep.stop().await;
+
+    // Without one, over TLS: https and the Host the client named.
+    let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let mut c = config();
+    c.mp1.tls = Some(mec_mep::server::TlsFiles {
+        cert: tls.join("server.pem"),
+        key: tls.join("server.key"),
+    });
+    let mep = c.start().await.unwrap();
+    mep.engine.provision_app("a", None, true).await.unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{}", mep.mp1_addr.port());
+    let location = location_of_new_service(&client, &base).await;
+    assert!(
+        location.starts_with(&format!("{base}/mep{SM}/applications/a/services/")),
+        "{location}"
+    );
+    mep.stop().await;
+
+    // A public URL that is not one is refused by the configuration check.
+    let mut c = config();
+    c.public_url = Some("mep.example:8443".to_owned());
+    let e = c.check().unwrap_err();
+    assert!(e.to_string().contains("public_url"), "{e}");
+}

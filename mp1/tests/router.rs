@@ -529,7 +529,7 @@ async fn readiness_termination_confirmation_and_registrations() {
         &app,
         "POST",
         &format!("{AS}/registrations"),
-        Some(json!({"appName": "demo", "appProvider": "acme"})),
+        Some(json!({"appName": "demo", "appProvider": "acme", "endpoint": {"uris": ["http://10.0.0.5/"]}})),
     )
     .await;
     assert_eq!(reg.status, StatusCode::CREATED);
@@ -537,7 +537,13 @@ async fn readiness_termination_confirmation_and_registrations() {
     let href = format!("{AS}/registrations/{id}");
     assert_eq!(reg.headers["location"], href.as_str());
     assert_eq!(call(&app, "GET", &href, None).await.body["appName"], "demo");
-    let put = call(&app, "PUT", &href, Some(json!({"appName": "demo2"}))).await;
+    let put = call(
+        &app,
+        "PUT",
+        &href,
+        Some(json!({"appName": "demo2", "endpoint": {"uris": ["http://10.0.0.5/"]}})),
+    )
+    .await;
     assert_eq!(put.status, StatusCode::NO_CONTENT);
     assert_eq!(
         call(&app, "GET", &href, None).await.body["appName"],

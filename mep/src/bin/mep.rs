@@ -38,7 +38,12 @@ struct Args {
     /// Forward names no DNS rule holds to this resolver (address:port; repeat for more), instead of refusing them.
     #[arg(long, value_name = "ADDR")]
     dns_upstream: Vec<SocketAddr>,
-    /// Check the configuration (and its seed) and exit: 0 when valid, 2 otherwise.
+    /// Write HTTP/1 header names as received from the stack, in lower case, instead of title case
+    /// (`content-type` rather than `Content-Type`; `http.title_case_headers: false` in the file).
+    #[arg(long)]
+    lowercase_headers: bool,
+    /// Check the configuration (and its seed, applied to an engine in memory) and exit: 0 when valid, 2
+    /// otherwise.
     #[arg(long)]
     check: bool,
     /// Log level: error, warn, info, debug or trace (or a tracing filter).
@@ -64,6 +69,9 @@ fn configure(args: &Args) -> Result<MepConfig, String> {
     }
     if let Some(seed) = &args.seed {
         config.seed = Some(seed.clone());
+    }
+    if args.lowercase_headers {
+        config.http.title_case_headers = false;
     }
     if let Some(addr) = args.dns {
         let dns = config.dns.get_or_insert_with(Default::default);
@@ -123,8 +131,27 @@ async fn main() -> ExitCode {
         }
     };
     if args.check {
-        println!("mep: the configuration is valid");
-        return ExitCode::SUCCESS;
+        // The seed is applied to an engine in memory: what the engine would refuse is found too.
+        let seeded = match config.load_seed() {
+            Ok(Some(seed)) => seed.dry_run().await.map(|apps| apps.len()),
+            Ok(None) => Ok(0),
+            Err(e) => {
+                eprintln!("mep: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return match seeded {
+            Ok(apps) => {
+                println!(
+                    "mep: the configuration is valid (its seed provisions {apps} app instances)"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mep: the seed does not load: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
     let store = config.store.clone();
     let mep = match config.start().await {

@@ -15,6 +15,31 @@ use mec_mp1::server::{AppSupport, RequestContext, check_if_match};
 use std::time::Duration;
 
 impl Engine {
+    /// Registers an app instance (MEC 011 3.x `AppInfo`) as if it had posted its registration (seeding). An app
+    /// instance registered already keeps its registration.
+    pub async fn seed_registration(&self, mut info: AppInfo) -> Result<(), ApiError> {
+        let Some(id) = info.app_instance_id.clone() else {
+            return Err(ApiError::bad_request(
+                "appInstanceId: a seeded registration names its app instance",
+            ));
+        };
+        let registered = |engine: &Self| {
+            engine
+                .read()
+                .app(&id)
+                .is_some_and(|a| a.value.registration.is_some())
+        };
+        if registered(self) {
+            return Ok(());
+        }
+        info.app_instance_id = Some(id.clone());
+        match self.register_app(RequestContext::default(), info).await {
+            // Another replica seeding the same registration at once.
+            Err(_) if registered(self) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
     /// Starts terminating an app instance, as the MEP manager does: its termination subscribers are told
     /// (`AppTerminationNotification`); the termination completes when the app confirms, or after
     /// [`max_graceful_timeout`](super::EngineConfig::max_graceful_timeout) seconds on the engine's clock. Without

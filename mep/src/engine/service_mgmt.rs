@@ -82,13 +82,47 @@ impl Engine {
         body: SubscriptionBody,
     ) -> Result<String, ApiError> {
         let id = new_id();
+        self.put_subscription(&id, ctx.base_path, app, body, false)
+            .await?;
+        Ok(id)
+    }
+
+    /// Creates subscription `id` for `app` as if the app had posted it (seeding, under the ETSI paths): its
+    /// notifications start with the next change. Seeding the same id for the same app again changes nothing.
+    pub async fn seed_subscription(
+        &self,
+        app: &str,
+        id: &str,
+        body: SubscriptionBody,
+    ) -> Result<(), ApiError> {
+        self.put_subscription(id, String::new(), app.to_owned(), body, true)
+            .await
+    }
+
+    async fn put_subscription(
+        &self,
+        id: &str,
+        base_path: String,
+        app: String,
+        body: SubscriptionBody,
+        seeding: bool,
+    ) -> Result<(), ApiError> {
         let termination = matches!(body, SubscriptionBody::Termination(_));
         let record = SubscriptionRecord {
             app_instance_id: app.clone(),
-            base_path: ctx.base_path,
+            base_path,
             body,
         };
         self.transact(|cache, _| {
+            if let Some(held) = cache.subscriptions.get(id) {
+                return if seeding && held.value.app_instance_id == app {
+                    Ok((Txn::new(), ()))
+                } else {
+                    Err(ApiError::conflict(format!(
+                        "subscription {id} exists already"
+                    )))
+                };
+            }
             let a = Self::usable_app(cache, &app)?;
             let held = cache.subscriptions_of(&app, termination).count();
             let limit = self.config().max_subscriptions_per_app;
@@ -117,8 +151,7 @@ impl Engine {
                 );
             Ok((txn, ()))
         })
-        .await?;
-        Ok(id)
+        .await
     }
 
     pub(crate) fn subscription_of(

@@ -461,6 +461,7 @@ impl Validate for AppInfo {
         }
         if let Some(endpoint) = &self.endpoint {
             validate_endpoint("endpoint", endpoint)?;
+            same_end_point(endpoint, self.app_profile.as_ref())?;
         }
         let dependencies = [
             ("appServiceRequired", &self.app_service_required),
@@ -478,6 +479,30 @@ impl Validate for AppInfo {
             }
         }
         Ok(())
+    }
+}
+
+/// Note 2 of clause 7.1.2.6: with an `appProfile`, `endpoint` refers to the end point of its `endPt` (3GPP TS
+/// 29.558 `EndPoint`: `uri`, `fqdn`). Where both name a URI (or both an FQDN), the profile's is one of the
+/// endpoint's; other forms cannot be compared and are left alone.
+fn same_end_point(
+    endpoint: &EndPointInfo,
+    profile: Option<&serde_json::Value>,
+) -> Result<(), InvalidMember> {
+    let Some(end_pt) = profile.and_then(|p| p.get("endPt")) else {
+        return Ok(());
+    };
+    let (named, key) = match endpoint {
+        EndPointInfo::Uris(uris) => (uris, "uri"),
+        EndPointInfo::Fqdn(names) => (names, "fqdn"),
+        _ => return Ok(()),
+    };
+    match end_pt.get(key).and_then(|v| v.as_str()) {
+        Some(theirs) if !named.iter().any(|n| n.eq_ignore_ascii_case(theirs)) => fail(
+            "endpoint",
+            format!("shall refer to the appProfile's endPt ({key} {theirs:?})"),
+        ),
+        _ => Ok(()),
     }
 }
 

@@ -40,6 +40,13 @@ struct Args {
     /// Serve Mm5 without credentials, as EdgeGallery's MEP does for its MEP manager (which sends none).
     #[arg(long)]
     open_mm5: bool,
+    /// Write HTTP/1 header names in lower case (`content-type`) instead of title case (`Content-Type`).
+    #[arg(long)]
+    lowercase_headers: bool,
+    /// Check the seed file (--config): load it into a MEP in memory, print what it provisions, and exit: 0 when
+    /// it loads, 2 otherwise. Nothing is served.
+    #[arg(long, requires = "config")]
+    check: bool,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -73,13 +80,29 @@ async fn main() -> ExitCode {
                 secret_key: Some(DEMO_SK.to_owned()),
                 ..AppInstance::new(DEMO_APP)
             }],
-            transports: None,
+            ..Seed::default()
         },
     };
+    if args.check {
+        return match seed.dry_run().await {
+            Ok(apps) => {
+                println!("mock-mep: the seed loads: {} app instances", apps.len());
+                for app in apps {
+                    println!("  {app}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mock-mep: the seed does not load: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let mut builder = MockMep::builder()
         .listen(args.listen)
         .seed(seed)
-        .system_clock();
+        .system_clock()
+        .title_case_headers(!args.lowercase_headers);
     if args.no_auth {
         builder = builder.without_auth();
     }

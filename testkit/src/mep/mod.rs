@@ -75,6 +75,7 @@ pub struct MockMepBuilder {
     mm5_secret: Option<String>,
     auth_config: AuthConfig,
     dns: Option<DnsConfig>,
+    http: HttpLimits,
 }
 
 #[derive(Debug)]
@@ -104,6 +105,7 @@ impl Default for MockMepBuilder {
             mm5_secret: Some(uuid::Uuid::new_v4().simple().to_string()),
             auth_config: AuthConfig::permissive(),
             dns: None,
+            http: HttpLimits::default(),
         }
     }
 }
@@ -209,6 +211,13 @@ impl MockMepBuilder {
         self
     }
 
+    /// Writes HTTP/1 header names in title case (`Content-Type`, `Location`, `ETag`: the default, for clients
+    /// that look them up case-sensitively) or, with `false`, in lower case.
+    pub fn title_case_headers(mut self, on: bool) -> Self {
+        self.http.title_case_headers = on;
+        self
+    }
+
     /// How many requests the recorder keeps (default 1,000; older ones are forgotten, but still counted by
     /// expectations).
     pub fn record_limit(mut self, requests: usize) -> Self {
@@ -288,6 +297,7 @@ impl MockMepBuilder {
             auth: self.auth,
             listen: self.listen,
             record_limit: self.record_limit,
+            http: self.http,
             mm5_secret: self.mm5_secret,
             dns: self.dns,
         })
@@ -325,7 +335,7 @@ impl MockMepBuilder {
         if let Some(dns) = &dns {
             sections = sections.with("dns", dns.counters_source());
         }
-        let limits = HttpLimits::default();
+        let limits = parts.http.clone();
         let recorder = Recorder::new(parts.record_limit);
         let mut options = Mp1Options::default();
         options.require_tokens = parts.auth;
@@ -365,6 +375,7 @@ impl MockMepBuilder {
 }
 
 struct Parts {
+    http: HttpLimits,
     engine: Engine,
     tokens: TokenService,
     manual: Option<ManualClock>,
