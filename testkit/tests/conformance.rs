@@ -163,16 +163,33 @@ async fn a_put_on_what_does_not_exist_is_404_before_its_body_is_judged() {
             "{\"priority\": -1}".to_owned(),
         ),
     ];
-    for (url, body) in puts {
+    let others = [
+        // The same holds for a registration and a liveness resource.
+        (
+            reqwest::Method::PUT,
+            format!("{base}{AS2}/registrations/{APP}"),
+            "{\"appName\": 5}".to_owned(),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("{base}{SM}/applications/{APP}/services/none/liveness"),
+            "{\"state\": \"SLEEPING\"}".to_owned(),
+        ),
+    ];
+    let puts = puts
+        .into_iter()
+        .map(|(url, body)| (reqwest::Method::PUT, url, body))
+        .chain(others);
+    for (method, url, body) in puts {
         let r = http
-            .put(&url)
+            .request(method, &url)
             .header("content-type", "application/json")
             .body(body.clone())
             .send()
             .await
             .unwrap();
         let (status, problem) = status_and_json(r).await;
-        assert_eq!(status, 404, "PUT {url} {body}: {problem}");
+        assert_eq!(status, 404, "{url} {body}: {problem}");
         assert_eq!(problem["status"], 404);
     }
     // On a resource that exists, the body is judged: the inconsistency is 400.

@@ -564,9 +564,13 @@ async fn update_registration<S: AppSupport>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path(app): Path<String>,
-    Json(info): Json<AppInfo>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     check_app(&ctx, &app)?;
+    // A registration that does not exist is 404 whatever the body says.
+    super::exists(s.get_registration(ctx.clone(), app.clone()).await)?;
+    let info: AppInfo = parse_json(&headers, &body)?;
     info.validate().map_err(bad)?;
     s.update_registration(ctx, app, info).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -158,6 +158,16 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
+/// Whether a write may go on after reading the resource it names: it exists, or the implementation does not serve
+/// reads of it (501: the write itself decides). A resource that does not exist is 404 before the write's body
+/// is judged (existence before consistency).
+fn exists<T>(read: Result<T, ApiError>) -> Result<(), ApiError> {
+    match read {
+        Err(e) if e.status() != StatusCode::NOT_IMPLEMENTED => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The strong ETag of a resource: the quoted hex SHA-256 of its compact JSON, as EdgeGallery's MEP computes it
 /// (`GenerateStrongETag` in mepserver's `common/util/meputil.go`).
 pub fn etag_of<T: Serialize>(value: &T) -> Option<String> {

@@ -454,11 +454,18 @@ async fn update_liveness<S: ServiceManagement>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path((app, service_id)): Path<(String, String)>,
-    Json(update): Json<ServiceLivenessUpdate>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     check_id("appInstanceId", &app)?;
     check_id("serviceId", &service_id)?;
     ctx.check_owner(&app)?;
+    // A liveness resource that does not exist is 404 whatever the body says.
+    super::exists(
+        s.get_liveness(ctx.clone(), app.clone(), service_id.clone())
+            .await,
+    )?;
+    let update: ServiceLivenessUpdate = parse_json(&headers, &body)?;
     update
         .validate()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
