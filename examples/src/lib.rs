@@ -4,3 +4,8 @@
 //! - `publish_pipeline.rs`: build, validate, upload, test and publish a package
 //!   (`cargo run -p mec-examples --example publish_pipeline`).
 //! - `vendor_mep.rs`: a MEP vendor serving Mp1 from its own storage (`cargo run -p mec-examples --example vendor_mep`).
+
+/// The README's Rust examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

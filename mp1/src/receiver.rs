@@ -6,7 +6,12 @@
 //! use mec_mp1::receiver::NotificationReceiver;
 //! use mec_mp1::model::Notification;
 //!
-//! let (receiver, mut notifications) = NotificationReceiver::bind("0.0.0.0:8080".parse()?).await?;
+//! // On every interface, advertising the address the MEP reaches the app at.
+//! let (receiver, mut notifications) = NotificationReceiver::bind_advertising(
+//!     "0.0.0.0:8080".parse()?,
+//!     "http://10.0.0.7:8080/notifications".parse()?,
+//! )
+//! .await?;
 //! println!("subscribe with callbackReference {}", receiver.url());
 //! while let Some(received) = notifications.recv().await {
 //!     match received.notification {
@@ -106,13 +111,56 @@ impl NotificationReceiver {
             .with_state(self.clone())
     }
 
-    /// Serves a receiver on `addr` (port 0 for any free port) until the returned handle is dropped.
+    /// Serves a receiver on `addr` (port 0 for any free port) until the returned handle is dropped; its
+    /// [`url`](BoundReceiver::url) names the address bound. An unspecified address (`0.0.0.0`, `::`) names no
+    /// address a MEP could call back, and is refused (`InvalidInput`): use
+    /// [`bind_advertising`](Self::bind_advertising).
     pub async fn bind(addr: SocketAddr) -> Result<(BoundReceiver, Notifications), std::io::Error> {
+        if addr.ip().is_unspecified() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{addr} is no address a MEP can call back; bind_advertising names the one it reaches this \
+                     receiver at"
+                ),
+            ));
+        }
+        Self::serve_on(addr, None).await
+    }
+
+    /// Serves a receiver on `addr` (often `0.0.0.0:PORT`) until the returned handle is dropped, with `advertised`
+    /// (the callback URL the MEP reaches it at, such as `http://10.0.0.7:8080/notifications`) as its
+    /// [`url`](BoundReceiver::url). Port 0 in `advertised` is replaced by the port bound.
+    pub async fn bind_advertising(
+        addr: SocketAddr,
+        advertised: url::Url,
+    ) -> Result<(BoundReceiver, Notifications), std::io::Error> {
+        if !matches!(advertised.scheme(), "http" | "https") || advertised.host_str().is_none() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{advertised} is not an http(s) URL with a host"),
+            ));
+        }
+        Self::serve_on(addr, Some(advertised)).await
+    }
+
+    async fn serve_on(
+        addr: SocketAddr,
+        advertised: Option<url::Url>,
+    ) -> Result<(BoundReceiver, Notifications), std::io::Error> {
         let (receiver, notifications) = Self::new();
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        let url = url::Url::parse(&format!("http://{local}/notifications"))
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let url = match advertised {
+            Some(mut url) => {
+                if url.port() == Some(0) {
+                    let _ = url.set_port(Some(local.port()));
+                }
+                url
+            }
+            None => url::Url::parse(&format!("http://{local}/notifications"))
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
+        };
         let router = receiver.router();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -204,3 +204,38 @@ async fn bind_serves_on_a_real_socket() {
         .unwrap();
     assert_eq!(r.status(), 405);
 }
+
+#[tokio::test]
+async fn a_receiver_on_every_interface_advertises_a_reachable_url() {
+    let e = NotificationReceiver::bind("0.0.0.0:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("bind_advertising"), "{e}");
+    let (bound, mut notifications) = NotificationReceiver::bind_advertising(
+        "0.0.0.0:0".parse().unwrap(),
+        "http://127.0.0.1:0/mep/callbacks".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bound.url().port(), Some(bound.addr().port()));
+    assert_eq!(bound.url().path(), "/mep/callbacks");
+    assert!(!bound.url().as_str().contains("0.0.0.0"));
+    let r = reqwest::Client::new()
+        .post(bound.url().clone())
+        .header("content-type", "application/json")
+        .body(ETSI_AVAILABILITY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(notifications.recv().await.unwrap().path, "/mep/callbacks");
+    assert!(
+        NotificationReceiver::bind_advertising(
+            "0.0.0.0:0".parse().unwrap(),
+            "ftp://x/".parse().unwrap()
+        )
+        .await
+        .is_err()
+    );
+}

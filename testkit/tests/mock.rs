@@ -8,7 +8,7 @@ use mec_mp1::model::{
 };
 use mec_mp1::receiver::NotificationReceiver;
 use mec_testkit::{Fault, MockMep, RequestMatcher, Seed, Times};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const YAML_SEED: &str = r#"
 apps:
@@ -72,7 +72,8 @@ async fn seeds_from_yaml_and_json_files() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[tokio::test]
+// Tokio's clock is paused: the injected delays pass on it, and nothing here reads the wall clock.
+#[tokio::test(start_paused = true)]
 async fn injected_latency_delays_matching_requests_only() {
     let mep = MockMep::builder().without_auth().start().await.unwrap();
     let client = Client::builder(mep.url()).build().unwrap();
@@ -80,11 +81,16 @@ async fn injected_latency_delays_matching_requests_only() {
         RequestMatcher::any().path_ends_with("/current_time"),
         Fault::Latency(Duration::from_millis(300)),
     );
-    let t = Instant::now();
+    let t = tokio::time::Instant::now();
     client.timing().current_time().await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(300));
+    let t = tokio::time::Instant::now();
     mep.clear_faults();
     client.timing().current_time().await.unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "no latency once cleared"
+    );
     mep.expect(
         "two time reads",
         RequestMatcher::any().path_contains("/timing/"),
@@ -92,7 +98,7 @@ async fn injected_latency_delays_matching_requests_only() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn state_changes_and_delayed_notifications_arrive() {
     let mep = MockMep::builder().without_auth().start().await.unwrap();
     let (app_id, _) = mep.app();
@@ -125,7 +131,7 @@ async fn state_changes_and_delayed_notifications_arrive() {
         .resource
         .ser_instance_id
         .unwrap();
-    let sent = Instant::now();
+    let sent = tokio::time::Instant::now();
     let first = tokio::time::timeout(Duration::from_secs(10), notifications.recv())
         .await
         .unwrap()

@@ -1,3 +1,6 @@
+//! The client's error: what went wrong with a call (transport, timeout, an answer that is a problem, a body
+//! that cannot be read), with `is_*` helpers.
+
 use crate::problem::ProblemDetails;
 use std::error::Error as StdError;
 use std::fmt;

@@ -1,3 +1,6 @@
+//! The HTTP client every API client is built on: base URL, authentication, timeouts, typed requests and
+//! answers with their problem details.
+
 use super::Error;
 use super::token::{AkSkTokenProvider, NoAuth, StaticToken, TokenProvider};
 use crate::problem::ProblemDetails;
@@ -33,10 +36,6 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// Escapes one path segment (an id given by a user) so it cannot change the path's structure.
 pub fn path_segment(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
-}
-
-pub(crate) fn map_send_error(e: reqwest::Error) -> Error {
-    Error::from_reqwest(e)
 }
 
 /// How requests authenticate.
@@ -277,10 +276,10 @@ impl HttpClient {
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
-            let response = builder.send().await.map_err(map_send_error)?;
+            let response = builder.send().await.map_err(Error::from_reqwest)?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(map_send_error)?;
+            let body = response.bytes().await.map_err(Error::from_reqwest)?;
             if (200..300).contains(&status) {
                 return Ok(ApiResponse {
                     status,

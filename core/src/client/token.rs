@@ -1,5 +1,6 @@
+//! Where bearer tokens come from: none, a fixed one, or MEP-auth's AK/SK exchange (cached and renewed).
+
 use super::Error;
-use super::http::map_send_error;
 use crate::problem::ProblemDetails;
 use crate::signature::{Credentials, Signer};
 use crate::time::SharedClock;
@@ -171,9 +172,9 @@ impl AkSkTokenProvider {
             .headers(headers)
             .send()
             .await
-            .map_err(map_send_error)?;
+            .map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(map_send_error)?;
+        let body = response.bytes().await.map_err(Error::from_reqwest)?;
         if !(200..300).contains(&status) {
             return Err(Error::api(status, ProblemDetails::from_body(status, &body)));
         }

@@ -1,3 +1,5 @@
+//! Bearer-token authentication in front of the Mp1 routers: a [`TokenValidator`] decides who calls.
+
 use super::context::Caller;
 use axum::Router;
 use axum::extract::{Request, State};

@@ -1,3 +1,6 @@
+//! What a handler knows about a request besides its path and body: the caller, the mount point, `If-Match`,
+//! and the origin that makes links absolute.
+
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use mec_core::server::ApiError;

@@ -1,3 +1,6 @@
+//! Notification delivery for servers that keep no outbox of their own: POSTs to callbacks with timeouts and
+//! retries, and a report of each outcome.
+
 use bytes::Bytes;
 use serde::Serialize;
 use std::fmt;

@@ -1,3 +1,6 @@
+//! The service discovery filter (`GET /services` query parameters, MEC 011 clause 8.2.3.3.1): parsed once,
+//! matched against each service.
+
 use crate::model::{LocalityType, ServiceInfo};
 use mec_core::server::ApiError;
 
