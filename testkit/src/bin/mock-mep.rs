@@ -40,6 +40,10 @@ struct Args {
     /// Serve Mm5 without credentials, as EdgeGallery's MEP does for its MEP manager (which sends none).
     #[arg(long)]
     open_mm5: bool,
+    /// Whose behaviour to follow where ETSI MEC 011 and EdgeGallery's MEP disagree: etsi or edgegallery (status
+    /// codes, notification forms, links, X-AppinstanceID, the forced 60 s liveness interval; see the README).
+    #[arg(long, default_value = "etsi", value_name = "PROFILE")]
+    profile: mec_testkit::Profile,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -79,7 +83,8 @@ async fn main() -> ExitCode {
     let mut builder = MockMep::builder()
         .listen(args.listen)
         .seed(seed)
-        .system_clock();
+        .system_clock()
+        .profile(args.profile);
     if args.no_auth {
         builder = builder.without_auth();
     }
@@ -110,7 +115,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("mock MEP listening on {}", mep.url());
+    println!(
+        "mock MEP listening on {} (profile {})",
+        mep.url(),
+        args.profile
+    );
     println!(
         "  Mp1 (EdgeGallery layout): {}/mec_service_mgmt/v1, {}/mec_app_support/v1",
         mep.mep_url(),
