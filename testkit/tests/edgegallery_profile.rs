@@ -926,3 +926,27 @@ async fn the_etsi_profile_needs_no_header_and_writes_absolute_links() {
         "{location}"
     );
 }
+
+#[tokio::test]
+async fn our_mp1_client_sends_the_app_instance_header_and_is_served() {
+    let mep = mock(Profile::EdgeGallery).await;
+    assert_eq!(
+        mm5(
+            &mep,
+            Method::POST,
+            Some(&mepm_config("face", 1, "PASSTHROUGH"))
+        )
+        .await
+        .status(),
+        200
+    );
+    let client = mec_mp1::client::Client::builder(mep.mep_url())
+        .aksk(mep.credentials(APP).unwrap())
+        .build()
+        .unwrap();
+    let app = client.app(APP);
+    let rules = app.dns_rules().list().await.unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(app.traffic_rules().list().await.unwrap().len(), 1);
+    assert!(app.termination_subscriptions().list().await.is_ok());
+}
