@@ -5,6 +5,9 @@
 //! # (shared by several replicas: see below).
 //! store:
 //!   file: /var/lib/mep/mep.redb
+//! # Whose behaviour to follow where ETSI GS MEC 011 and EdgeGallery's MEP disagree: etsi (default) or
+//! # edgegallery (see `crate::profile`).
+//! profile: etsi
 //! # Mp1 and MEP-auth, for apps.
 //! mp1:
 //!   listen: 0.0.0.0:8443
@@ -29,6 +32,8 @@
 //!   max_services_per_app: 500
 //! tokens:
 //!   lifetime_secs: 3600
+//!   max_skew_secs: 900                 # how far x-sdk-date may be from the clock
+//!   edgegallery_max_skew_secs: 51300   # profile edgegallery: at least this (mep-agent signs in local time)
 //! # The DNS responder answering UEs from the DNS rules (off without this key; see `crate::dns`).
 //! dns:
 //!   listen: 0.0.0.0:53
@@ -360,6 +365,9 @@ pub struct TokenSettings {
     pub lockout_window_secs: u64,
     pub lockout_secs: u64,
     pub max_skew_secs: u64,
+    /// In the EdgeGallery profile, the `x-sdk-date` window is at least this many seconds (default 51,300:
+    /// 14 h 15 min, since mep-agent stamps its local time with a literal `Z`); unused in the ETSI profile.
+    pub edgegallery_max_skew_secs: u64,
     /// Addresses and CIDR blocks the token endpoint serves (empty: all).
     pub allow_list: Vec<crate::auth::IpRange>,
 }
@@ -378,6 +386,7 @@ impl Default for TokenSettings {
             lockout_window_secs: d.lockout_window.as_secs(),
             lockout_secs: d.lockout_duration.as_secs(),
             max_skew_secs: d.max_skew.as_secs(),
+            edgegallery_max_skew_secs: crate::profile::EDGEGALLERY_MAX_SKEW.as_secs(),
             allow_list: Vec::new(),
         }
     }
@@ -399,6 +408,17 @@ impl TokenSettings {
             token_allow_list: self.allow_list.clone(),
             ..crate::auth::AuthConfig::default()
         }
+    }
+
+    /// As the token service takes them in `profile`: in the EdgeGallery profile the `x-sdk-date` window is at
+    /// least [`edgegallery_max_skew_secs`](Self::edgegallery_max_skew_secs).
+    pub fn auth_config_for(&self, profile: crate::Profile) -> crate::auth::AuthConfig {
+        let mut config = self.auth_config();
+        config.max_skew = profile.max_skew(
+            config.max_skew,
+            Duration::from_secs(self.edgegallery_max_skew_secs),
+        );
+        config
     }
 
     /// The signing keys: read from the files, or generated.
@@ -464,6 +484,8 @@ impl Mm5Config {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct MepConfig {
+    /// Whose behaviour to follow where ETSI and EdgeGallery disagree (default `etsi`; see [`crate::profile`]).
+    pub profile: crate::Profile,
     /// Where state lives.
     pub store: StoreConfig,
     /// The Mp1 listener (default 127.0.0.1:8080, plain HTTP).
@@ -490,6 +512,7 @@ pub struct MepConfig {
 impl Default for MepConfig {
     fn default() -> Self {
         Self {
+            profile: crate::Profile::Etsi,
             store: StoreConfig::Memory,
             mp1: ListenerConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -632,6 +655,23 @@ mod tests {
         let config: MepConfig = serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
         config.check().map_err(|e| e.to_string())?;
         Ok(config)
+    }
+
+    #[test]
+    fn the_profile_is_read_and_widens_the_date_window() {
+        assert_eq!(parse("{}").unwrap().profile, crate::Profile::Etsi);
+        let c =
+            parse("profile: edgegallery\ntokens:\n  edgegallery_max_skew_secs: 7200\n").unwrap();
+        assert_eq!(c.profile, crate::Profile::EdgeGallery);
+        assert_eq!(
+            c.tokens.auth_config_for(c.profile).max_skew,
+            Duration::from_secs(7200)
+        );
+        assert_eq!(
+            c.tokens.auth_config_for(crate::Profile::Etsi).max_skew,
+            Duration::from_secs(900)
+        );
+        assert!(parse("profile: kong\n").is_err());
     }
 
     #[test]

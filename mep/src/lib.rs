@@ -15,5 +15,7 @@ pub mod seed;
 pub use seed::{AppInstance, Seed, SeedError};
 pub mod config;
 pub mod dns;
+pub mod profile;
+pub use profile::Profile;
 pub mod run;
 pub mod server;

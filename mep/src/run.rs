@@ -174,6 +174,7 @@ impl MepConfig {
         if let StoreConfig::Etcd(etcd) = &self.store {
             engine_config.prefix.clone_from(&etcd.prefix);
         }
+        engine_config.profile = self.profile;
         let engine = Engine::open_shared(store, mec_core::system_clock(), engine_config).await?;
         let provisioned = match self.load_seed()? {
             Some(mut seed) => seed
@@ -185,7 +186,7 @@ impl MepConfig {
         let tokens = TokenService::for_engine(
             &engine,
             token_keys(&engine, &self.tokens).await?,
-            self.tokens.auth_config(),
+            self.tokens.auth_config_for(self.profile),
         );
         #[cfg(feature = "dns")]
         let dns = match self.dns.clone() {

@@ -74,6 +74,7 @@ impl Default for Mp1Options {
 pub fn mp1_router(engine: &Engine, tokens: &TokenService, options: &Mp1Options) -> Router {
     let mp1: Router =
         mec_mp1::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
+    let mp1 = crate::profile::mp1_layer(engine, mp1);
     let mp1 = if options.require_tokens {
         tokens.protect(mp1)
     } else {
@@ -113,7 +114,7 @@ pub fn app_termination_router(engine: &Engine, tokens: &TokenService) -> Router 
     let route: Router = Router::new()
         .route(TERMINATION_PATH, axum::routing::delete(terminate_self))
         .with_state(engine.clone());
-    tokens.protect(route)
+    tokens.protect(crate::profile::mp1_layer(engine, route))
 }
 
 const TERMINATION_PATH: &str = "/mep/mec_app_support/v1/applications/{app}/AppInstanceTermination";
@@ -158,6 +159,7 @@ pub fn management_router_with(
 ) -> Router {
     let mm5: Router =
         mec_mm5::server::routes::<Engine, Arc<Engine>>().with_state(Arc::new(engine.clone()));
+    let mm5 = crate::profile::management_layer(engine, mm5, access.bearer_secret.is_some());
     let router = mm5
         .layer(axum::middleware::from_fn_with_state(
             engine.clone(),

@@ -146,18 +146,23 @@ impl Client {
             .json()
     }
 
-    /// The capabilities of one service name.
+    /// The capabilities of one service name. The name is sent as `ser_name`, and the answer is filtered here
+    /// too: EdgeGallery's MEP ignores `ser_name` and answers every capability (mepserver
+    /// `mm5/plans/capability_all_get.go`), `mec-mep` filters by it (but not in its EdgeGallery profile).
     pub async fn capabilities_named(
         &self,
         ser_name: &str,
     ) -> Result<Vec<PlatformCapability>, Error> {
-        self.http
+        let mut all: Vec<PlatformCapability> = self
+            .http
             .execute(
                 ApiRequest::get("mepcfg/mec_platform_config/v1/capabilities")
                     .query("ser_name", ser_name),
             )
             .await?
-            .json()
+            .json()?;
+        all.retain(|c| c.capability_name == ser_name);
+        Ok(all)
     }
 
     /// One capability by its id (a `serInstanceId`).

@@ -61,23 +61,22 @@ fn invalid(member: impl Into<String>, reason: impl Into<String>) -> InvalidMembe
     }
 }
 
-impl Validate for AppDConfig {
-    /// Checks the limits EdgeGallery's MEP validates: the app name, rule counts, each rule, unique rule ids and
-    /// unique DNS domain names.
-    fn validate(&self) -> Result<(), InvalidMember> {
-        let name_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+impl AppDConfig {
+    /// Checks `appName`'s length alone (1 to [`MAX_APP_NAME`] characters), as EdgeGallery's MEP does: its MEPM
+    /// allows letters of any script (`\p{L}`).
+    pub fn validate_name_length(&self) -> Result<(), InvalidMember> {
         if self.app_name.is_empty() || self.app_name.chars().count() > MAX_APP_NAME {
             return Err(invalid(
                 "appName",
                 format!("must be 1 to {MAX_APP_NAME} characters long"),
             ));
         }
-        if !self.app_name.chars().all(name_ok) {
-            return Err(invalid(
-                "appName",
-                "may only contain letters, digits, '-', '_' and '.'",
-            ));
-        }
+        Ok(())
+    }
+
+    /// Checks everything [`Validate::validate`] checks except `appName`: rule counts, each rule, unique rule ids
+    /// and unique DNS domain names.
+    pub fn validate_rules(&self) -> Result<(), InvalidMember> {
         if self.app_traffic_rule.len() > MAX_TRAFFIC_RULES {
             return Err(invalid(
                 "appTrafficRule",
@@ -126,6 +125,23 @@ impl Validate for AppDConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl Validate for AppDConfig {
+    /// Checks the limits EdgeGallery's MEP validates: the app name (letters, digits, `-`, `_`, `.`; see
+    /// [`validate_name_length`](Self::validate_name_length) for EdgeGallery's length-only check), then
+    /// [`validate_rules`](Self::validate_rules).
+    fn validate(&self) -> Result<(), InvalidMember> {
+        self.validate_name_length()?;
+        let name_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if !self.app_name.chars().all(name_ok) {
+            return Err(invalid(
+                "appName",
+                "may only contain letters, digits, '-', '_' and '.'",
+            ));
+        }
+        self.validate_rules()
     }
 }
 

@@ -28,6 +28,13 @@ fn not_implemented<T>(operation: &str) -> std::future::Ready<Result<T, ApiError>
 /// The Mm5 interface a MEP offers its manager. Every method defaults to 501; the router validates ids and bodies
 /// before calling (4xx problem+json naming the member at fault).
 pub trait Mm5: Send + Sync + 'static {
+    /// Checks a configuration body before [`create_app_config`](Self::create_app_config) or
+    /// [`update_app_config`](Self::update_app_config) is called (default [`check_app_config`]); override to
+    /// check differently (a 4xx problem refuses the request).
+    fn check_config(&self, config: &AppDConfig) -> Result<(), ApiError> {
+        check_app_config(config)
+    }
+
     /// `POST /mepcfg/app_lcm/v1/applications/{appInstanceId}/appd_configuration`: configures a new app instance;
     /// answers the task that applies it.
     fn create_app_config(
@@ -204,10 +211,15 @@ fn check_app_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_config(config: &AppDConfig) -> Result<(), ApiError> {
-    config
-        .validate()
-        .map_err(|e| ApiError::bad_request(format!("Invalid value for input on: {e}")))
+/// The default check of a configuration body: [`Validate::validate`], refused with EdgeGallery's 400
+/// "Invalid value for input on: ..." naming the member at fault.
+pub fn check_app_config(config: &AppDConfig) -> Result<(), ApiError> {
+    config.validate().map_err(invalid_config)
+}
+
+/// EdgeGallery's 400 answer to a configuration member it refuses.
+pub fn invalid_config(e: crate::model::InvalidMember) -> ApiError {
+    ApiError::bad_request(format!("Invalid value for input on: {e}"))
 }
 
 async fn create_config<S: Mm5>(
@@ -216,7 +228,7 @@ async fn create_config<S: Mm5>(
     Json(config): Json<AppDConfig>,
 ) -> Result<Json<TaskProgress>, ApiError> {
     check_app_id(&app)?;
-    check_config(&config)?;
+    s.check_config(&config)?;
     Ok(Json(s.create_app_config(app, config).await?))
 }
 
@@ -226,7 +238,7 @@ async fn update_config<S: Mm5>(
     Json(config): Json<AppDConfig>,
 ) -> Result<Json<TaskProgress>, ApiError> {
     check_app_id(&app)?;
-    check_config(&config)?;
+    s.check_config(&config)?;
     Ok(Json(s.update_app_config(app, config).await?))
 }
 

@@ -182,10 +182,16 @@ async fn capabilities_list_filter_and_one() {
     let (server, client) = setup().await;
     // mepserver's test vector (`mm5/controller_test.go respMsg`).
     let body = "[{\"capabilityId\":\"16384563dca094183778a41ea7701d15\",\"capabilityName\":\"FaceRegService6\",\"status\":\"ACTIVE\",\"version\":\"3.2.1\",\"consumers\":[{\"applicationInstanceId\":\"5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f\"}]}]\n";
+    // EdgeGallery's MEP ignores `ser_name` and answers every capability: the client keeps the named one.
+    let with_another = body.replacen(
+        "[",
+        "[{\"capabilityId\":\"26384563dca094183778a41ea7701d15\",\"capabilityName\":\"Other\",\"status\":\"ACTIVE\",\"version\":\"1\",\"consumers\":null},",
+        1,
+    );
     Mock::given(method("GET"))
         .and(path("/mepcfg/mec_platform_config/v1/capabilities"))
         .and(query_param("ser_name", "FaceRegService6"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .respond_with(ResponseTemplate::new(200).set_body_string(with_another))
         .expect(1)
         .mount(&server)
         .await;
@@ -207,6 +213,7 @@ async fn capabilities_list_filter_and_one() {
         .mount(&server)
         .await;
     let named = client.capabilities_named("FaceRegService6").await.unwrap();
+    assert_eq!(named.len(), 1);
     assert_eq!(named[0].consumers[0].application_instance_id, APP);
     assert_eq!(client.capabilities().await.unwrap().len(), 1);
     let one = client

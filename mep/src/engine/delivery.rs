@@ -406,7 +406,7 @@ enum Missed {
 
 /// Whether an availability subscription's filter matches a service (MEC 011 `FilteringCriteria`: the members
 /// given are ANDed; an absent one matches all).
-fn matches(sub: &SerAvailabilityNotificationSubscription, s: &ServiceInfo) -> bool {
+pub(crate) fn matches(sub: &SerAvailabilityNotificationSubscription, s: &ServiceInfo) -> bool {
     let Some(c) = &sub.filtering_criteria else {
         return true;
     };
@@ -433,6 +433,9 @@ fn notification(
 ) -> Option<serde_json::Value> {
     let base = format!("{}{}", engine.public_url(), sub.base_path);
     let app = &sub.app_instance_id;
+    if engine.config().profile.is_edgegallery() {
+        return crate::profile::edgegallery_notification(subscription_id, sub, event);
+    }
     match (&sub.body, event) {
         (SubscriptionBody::Availability(s), EventRecord::ServiceChanged { info, change, .. }) => {
             if !matches(s, info) {

@@ -141,18 +141,47 @@ impl Engine {
         Ok(txn)
     }
 
+    /// Whether `config`'s rules are exactly the app's rules now (EdgeGallery's "no modification").
+    fn same_rules(cache: &Cache, app: &str, config: &AppDConfig) -> bool {
+        let traffic = cache.traffic_rules.get(app);
+        let dns = cache.dns_rules.get(app);
+        traffic.map_or(0, |r| r.len()) == config.app_traffic_rule.len()
+            && dns.map_or(0, |r| r.len()) == config.app_dns_rule.len()
+            && config.app_traffic_rule.iter().all(|r| {
+                traffic
+                    .and_then(|t| t.get(&r.traffic_rule_id))
+                    .is_some_and(|v| v.value == *r)
+            })
+            && config.app_dns_rule.iter().all(|r| {
+                dns.and_then(|t| t.get(&r.dns_rule_id))
+                    .is_some_and(|v| v.value == *r)
+            })
+    }
+
     fn with_task(&self, txn: Txn, done: &TaskProgress) -> Result<Txn, ApiError> {
         Ok(txn.put(self.key(&format!("{TASKS}{}", done.task_id)), json(done)?))
     }
 }
 
 impl Mm5 for Engine {
+    fn check_config(&self, config: &AppDConfig) -> Result<(), ApiError> {
+        if self.config().profile.is_edgegallery() {
+            crate::profile::check_edgegallery_config(config)
+        } else {
+            mec_mm5::server::check_app_config(config)
+        }
+    }
+
     async fn create_app_config(
         &self,
         app_instance_id: String,
         config: AppDConfig,
     ) -> Result<TaskProgress, ApiError> {
         let (done, answer) = task_pair(&app_instance_id);
+        let edgegallery = self.config().profile.is_edgegallery();
+        if edgegallery && config.app_traffic_rule.is_empty() && config.app_dns_rule.is_empty() {
+            return Err(ApiError::not_found(crate::profile::NO_MODIFICATION));
+        }
         self.transact(|cache, _| {
             let current = cache.app(&app_instance_id);
             if current.is_some_and(|a| a.value.configured_name.is_some()) {
@@ -198,6 +227,7 @@ impl Mm5 for Engine {
         config: AppDConfig,
     ) -> Result<TaskProgress, ApiError> {
         let (done, answer) = task_pair(&app_instance_id);
+        let edgegallery = self.config().profile.is_edgegallery();
         self.transact(|cache, _| {
             let current = cache
                 .app(&app_instance_id)
@@ -211,6 +241,9 @@ impl Mm5 for Engine {
                 return Err(ApiError::bad_request(
                     "appName: does not match the app's configured name",
                 ));
+            }
+            if edgegallery && Self::same_rules(cache, &app_instance_id, &config) {
+                return Err(ApiError::not_found(crate::profile::NO_MODIFICATION));
             }
             if let Some(domain) = Self::domain_taken_elsewhere(cache, &app_instance_id, &config) {
                 return Err(ApiError::bad_request(format!(
@@ -296,8 +329,12 @@ impl Mm5 for Engine {
 
     async fn list_capabilities(
         &self,
-        filter: ServiceFilter,
+        mut filter: ServiceFilter,
     ) -> Result<Vec<PlatformCapability>, ApiError> {
+        if self.config().profile.is_edgegallery() {
+            // EdgeGallery's capability query ignores `ser_name` (mepserver `mm5/plans/capability_all_get.go`).
+            filter.ser_names.clear();
+        }
         let cache = self.read();
         Ok(cache
             .candidate_services(&filter)
@@ -316,6 +353,11 @@ impl Mm5 for Engine {
     }
 
     async fn terminate_app_instance(&self, app_instance_id: String) -> Result<(), ApiError> {
+        if self.config().profile.is_edgegallery() && self.app_state(&app_instance_id).is_none() {
+            // EdgeGallery answers 200 for an unknown instance (mepserver `mm5/plans/app_instance_termination.go`),
+            // and the MECM's lcmcontroller aborts its termination on anything else.
+            return Ok(());
+        }
         if self.app_state(&app_instance_id) == Some(AppState::Terminating) {
             return Err(ApiError::forbidden(
                 "app instance has other operation in progress",

@@ -72,6 +72,9 @@ pub struct EngineConfig {
     /// Over a shared store (etcd), the lease of the replica elected to run the sweep and deliver notifications:
     /// when it dies, another takes over within this time (default 10 s, in real time; see [`Engine::is_leader`]).
     pub leader_lease: Duration,
+    /// Whose behaviour to follow where ETSI and EdgeGallery disagree (default [`Profile::Etsi`](crate::Profile::Etsi); see
+    /// [`crate::profile`]).
+    pub profile: crate::Profile,
 }
 
 impl Default for EngineConfig {
@@ -88,6 +91,7 @@ impl Default for EngineConfig {
             max_api_call_records: 10_000,
             delivery: DeliveryConfig::default(),
             leader_lease: Duration::from_secs(10),
+            profile: crate::Profile::Etsi,
         }
     }
 }

@@ -54,13 +54,9 @@ fn resolve_transport(cache: &Cache, info: &mut ServiceInfo) -> Result<(), ApiErr
 
 impl Engine {
     fn interval(&self, requested: Option<u32>) -> Option<u32> {
-        requested.map(|i| {
-            if i == 0 {
-                self.config().default_liveness_interval
-            } else {
-                i
-            }
-        })
+        self.config()
+            .profile
+            .liveness_interval(requested, self.config().default_liveness_interval)
     }
 
     fn owned_service<'a>(

@@ -244,7 +244,10 @@ impl Client {
     }
 
     async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
-        self.inner.http.execute(request).await
+        self.inner
+            .http
+            .execute(with_app_instance_header(request))
+            .await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {
@@ -774,5 +777,40 @@ impl<T: Serialize + DeserializeOwned> Rules<T> {
                 if_match,
             )
             .await
+    }
+}
+
+/// Adds `X-AppinstanceID` with the path's app instance to app-scoped requests (`.../applications/{id}/...`).
+/// EdgeGallery's gateway sets this header on every call and its MEP compares it with the path (mepserver
+/// `common/util/meputil.go`); a MEP that checks it itself (`mec-mep`'s EdgeGallery profile) refuses calls without
+/// it. ETSI servers ignore it, and EdgeGallery's gateway replaces it with the token's app instance.
+fn with_app_instance_header(request: ApiRequest) -> ApiRequest {
+    match app_instance_of(request.path()) {
+        Some(v) => request.header(http::HeaderName::from_static("x-appinstanceid"), v),
+        None => request,
+    }
+}
+
+/// The app instance of an app-scoped path, as a header value.
+fn app_instance_of(path: &str) -> Option<http::HeaderValue> {
+    path.split_once("/applications/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .filter(|id| !id.is_empty() && !id.contains('%'))
+        .and_then(|id| http::HeaderValue::from_str(id).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_scoped_requests_carry_the_app_instance_header() {
+        let app = "5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f";
+        assert_eq!(
+            app_instance_of(&format!("mec_app_support/v1/applications/{app}/dns_rules")),
+            Some(http::HeaderValue::from_static(app))
+        );
+        assert_eq!(app_instance_of("mec_service_mgmt/v1/services"), None);
+        assert_eq!(app_instance_of("x/applications/a%2Fb/services"), None);
     }
 }

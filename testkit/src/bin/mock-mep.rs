@@ -47,6 +47,10 @@ struct Args {
     /// it loads, 2 otherwise. Nothing is served.
     #[arg(long, requires = "config")]
     check: bool,
+    /// Whose behaviour to follow where ETSI MEC 011 and EdgeGallery's MEP disagree: etsi or edgegallery (status
+    /// codes, notification forms, links, X-AppinstanceID, the forced 60 s liveness interval; see the README).
+    #[arg(long, default_value = "etsi", value_name = "PROFILE")]
+    profile: mec_testkit::Profile,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -102,7 +106,8 @@ async fn main() -> ExitCode {
         .listen(args.listen)
         .seed(seed)
         .system_clock()
-        .title_case_headers(!args.lowercase_headers);
+        .title_case_headers(!args.lowercase_headers)
+        .profile(args.profile);
     if args.no_auth {
         builder = builder.without_auth();
     }
@@ -133,7 +138,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("mock MEP listening on {}", mep.url());
+    println!(
+        "mock MEP listening on {} (profile {})",
+        mep.url(),
+        args.profile
+    );
     println!(
         "  Mp1 (EdgeGallery layout): {}/mec_service_mgmt/v1, {}/mec_app_support/v1",
         mep.mep_url(),

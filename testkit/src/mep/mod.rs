@@ -7,7 +7,7 @@ mod recorder;
 
 pub use mec_mep::auth::{Claims, TOKEN_PATH};
 pub use mec_mep::engine::{AppState, DeliveryRecord, DeliveryStats, Event};
-pub use mec_mep::{AppInstance, Seed, SeedError};
+pub use mec_mep::{AppInstance, Profile, Seed, SeedError};
 pub use recorder::{Answered, Fault, RecordedRequest, RequestMatcher, Times, VerificationError};
 
 use axum::Router;
@@ -193,6 +193,16 @@ impl MockMepBuilder {
         self
     }
 
+    /// Whose behaviour to follow where ETSI and EdgeGallery disagree (default [`Profile::Etsi`]; see
+    /// [`mec_mep::profile`]). In the EdgeGallery profile the token endpoint also accepts `x-sdk-date` values up to
+    /// [`EDGEGALLERY_MAX_SKEW`](mec_mep::profile::EDGEGALLERY_MAX_SKEW) away (mep-agent signs in local time), or
+    /// the [`auth_config`](Self::auth_config)'s `max_skew` if larger. Set it after
+    /// [`engine_config`](Self::engine_config), which replaces it.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.engine.profile = profile;
+        self
+    }
+
     /// How notifications are delivered (time limit, attempts, backoff on the mock's clock).
     pub fn delivery(mut self, config: DeliveryConfig) -> Self {
         self.engine.delivery = config;
@@ -285,6 +295,10 @@ impl MockMepBuilder {
             .map_err(|e| StartError::Seed(e.to_string()))?;
         let mut auth_config = self.auth_config;
         auth_config.token_lifetime = self.token_lifetime;
+        auth_config.max_skew = engine
+            .config()
+            .profile
+            .max_skew(auth_config.max_skew, mec_mep::profile::EDGEGALLERY_MAX_SKEW);
         let tokens = TokenService::for_engine(&engine, mock_signing_keys()?, auth_config);
         Ok(Parts {
             engine,
