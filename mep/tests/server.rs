@@ -178,12 +178,14 @@ async fn mm5_is_served_on_its_own_listener_only() {
 
 // ---- the binary, over a file store ----
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct free ports (both held while the second is chosen, so they differ).
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 struct MepProcess {
@@ -236,7 +238,7 @@ async fn restart_keeps_state(kill: bool) {
         format!("apps:\n  - appInstanceId: {APP}\n  - appInstanceId: {OTHER}\n    dnsRules:\n      - dnsRuleId: d1\n        domainName: kept.example.com\n        ipAddressType: IP_V4\n        ipAddress: 192.0.2.7\n        ttl: 30\n"),
     )
     .unwrap();
-    let (mp1, mm5) = (free_port(), free_port());
+    let (mp1, mm5) = free_ports();
     // The subscriber's callback: a listener that accepts and never answers, so the notification is still in
     // flight when the MEP goes away.
     let hold = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -21,11 +21,12 @@ struct Own {
     child: Option<Child>,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+/// Two distinct free loopback ports (both held while the second is chosen, so they differ).
+fn free_ports() -> (u16, u16) {
+    let bind = || std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let (a, b) = (bind(), bind());
+    let port = |l: &std::net::TcpListener| l.local_addr().expect("a bound address").port();
+    (port(&a), port(&b))
 }
 
 /// The `etcd` binary: `MEC_TEST_ETCD_BIN`, or `etcd` on the `PATH` (Debian's `etcd-server` installs it).
@@ -130,11 +131,12 @@ impl Etcd {
         };
         for _ in 0..3 {
             let dir = std::env::temp_dir().join(format!("mec-test-etcd-{}", uuid::Uuid::new_v4()));
+            let (client_port, peer_port) = free_ports();
             let mut own = Own {
                 binary: binary.clone(),
                 dir,
-                client_port: free_port(),
-                peer_port: free_port(),
+                client_port,
+                peer_port,
                 child: None,
             };
             if let Err(e) = own.spawn() {
