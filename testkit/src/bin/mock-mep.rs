@@ -40,6 +40,9 @@ struct Args {
     /// Serve Mm5 without credentials, as EdgeGallery's MEP does for its MEP manager (which sends none).
     #[arg(long)]
     open_mm5: bool,
+    /// Serve neither the control API (/_mock/...) nor the dashboard (/_mock/ui), both on by default.
+    #[arg(long)]
+    no_control: bool,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -103,6 +106,9 @@ async fn main() -> ExitCode {
     if args.open_mm5 {
         builder = builder.open_mm5();
     }
+    if args.no_control {
+        builder = builder.without_control();
+    }
     let mep = match builder.start().await {
         Ok(mep) => mep,
         Err(e) => {
@@ -135,6 +141,13 @@ async fn main() -> ExitCode {
         Some(secret) => println!("  Mm5 (/mepcfg/...):        Authorization: Bearer {secret}"),
         None => println!("  Mm5 (/mepcfg/...):        open, no credential (--open-mm5)"),
     }
+    match mep.control_url() {
+        Some(control) => {
+            println!("  control API:              {control} (GET {control} lists the routes)");
+            println!("  dashboard:                {control}/ui");
+        }
+        None => println!("  control API and dashboard: off (--no-control)"),
+    }
     for (app, creds) in mep.apps() {
         println!("app instance {app}");
         println!("  AK {}", creds.access_key());
@@ -143,6 +156,11 @@ async fn main() -> ExitCode {
     if tokio::signal::ctrl_c().await.is_err() {
         eprintln!("mock-mep: cannot wait for Ctrl-C");
     }
+    // Expectations set over the control API are reported, not panicked on, when the server stops.
+    if let Err(e) = mep.verify() {
+        eprintln!("mock-mep: {e}");
+    }
+    mep.clear_expectations();
     println!("mock MEP stopped");
     ExitCode::SUCCESS
 }
