@@ -493,3 +493,69 @@ async fn no_control_turns_the_control_api_and_the_dashboard_off() {
     // Mp1 is served as ever.
     mp1(&mock).transports().list().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_event_stream_tells_of_requests_and_changes_as_they_happen() {
+    let mock = MockProcess::start(&[]).await;
+    let mut stream = mock
+        .http
+        .get(mock.at("/_mock/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let client = mp1(&mock);
+    register(&client, "streamed", None).await;
+    let mut seen = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: changed")
+                && seen.contains("event: request")
+                && seen.contains("\"status\":201")
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the stream said: {seen}");
+    assert!(seen.contains("/services"), "{seen}");
+    assert!(
+        !seen.contains("/_mock"),
+        "control calls are not streamed: {seen}"
+    );
+}
+
+#[tokio::test]
+async fn control_calls_must_name_the_mock_by_address_localhost_or_an_allowed_name() {
+    let mock = MockProcess::start(&["--control-host", "mock-mep.test"]).await;
+    let call = |host: &'static str| {
+        let mock = &mock;
+        async move {
+            mock.http
+                .get(mock.at("/_mock/clock"))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // A page whose name was rebound to 127.0.0.1 sends its own name.
+    assert_eq!(call("attacker.example:8080").await, 403);
+    assert_eq!(call("localhost:8080").await, 200);
+    assert_eq!(call("127.0.0.1").await, 200);
+    assert_eq!(call("[::1]:8080").await, 200);
+    assert_eq!(call("MOCK-MEP.test:80").await, 200);
+    // Mp1 is not concerned.
+    let r = mock
+        .http
+        .get(mock.at("/mec_service_mgmt/v1/transports"))
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "Mp1 answers as ever (a token is needed)");
+}

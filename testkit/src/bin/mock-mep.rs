@@ -43,6 +43,11 @@ struct Args {
     /// Serve neither the control API (/_mock/...) nor the dashboard (/_mock/ui), both on by default.
     #[arg(long)]
     no_control: bool,
+    /// Also answer control calls that name the mock as this host (repeat for more): by default only calls to an
+    /// IP address or localhost are answered, a defence against DNS rebinding (e.g. `mock-mep` in a container
+    /// network).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_control")]
+    control_host: Vec<String>,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -108,6 +113,9 @@ async fn main() -> ExitCode {
     }
     if args.no_control {
         builder = builder.without_control();
+    }
+    for host in &args.control_host {
+        builder = builder.control_host(host);
     }
     let mep = match builder.start().await {
         Ok(mep) => mep,

@@ -82,6 +82,7 @@ pub struct MockMepBuilder {
     auth_config: AuthConfig,
     dns: Option<DnsConfig>,
     control: bool,
+    control_hosts: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -112,6 +113,7 @@ impl Default for MockMepBuilder {
             auth_config: AuthConfig::permissive(),
             dns: None,
             control: true,
+            control_hosts: Vec::new(),
         }
     }
 }
@@ -245,6 +247,14 @@ impl MockMepBuilder {
         self
     }
 
+    /// Lets the control API answer calls that name the mock as `host` (e.g. `mock-mep` in a container network):
+    /// by default it answers only calls to an IP address or `localhost`, so that a web page whose name was
+    /// rebound to the mock's address cannot drive it.
+    pub fn control_host(mut self, host: impl Into<String>) -> Self {
+        self.control_hosts.push(host.into());
+        self
+    }
+
     /// The engine alone, with the seed applied, without a server: serve it with `mec_mp1::server::router` or call
     /// its trait methods directly.
     pub async fn build_engine(self) -> Result<Engine, StartError> {
@@ -299,6 +309,7 @@ impl MockMepBuilder {
             clock: mock_clock,
             seed: self.seed,
             control: self.control,
+            control_hosts: self.control_hosts,
             provisioned,
             events,
             faults,
@@ -361,6 +372,7 @@ impl MockMepBuilder {
             parts.provisioned,
             parts.seed,
             Some(offered),
+            parts.control_hosts,
         ));
         let mut router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
             .merge(server::management_router_with(
@@ -399,6 +411,7 @@ struct Parts {
     clock: MockClock,
     seed: Seed,
     control: bool,
+    control_hosts: Vec<String>,
     provisioned: Vec<(String, Credentials)>,
     events: EventLog,
     faults: Arc<NotificationFaults>,

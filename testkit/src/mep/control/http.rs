@@ -34,6 +34,7 @@ type St = State<Arc<Shared>>;
 
 /// The control routes and the dashboard, over the mock's shared state.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let hosts = shared.control_hosts.clone();
     Router::new()
         .route("/_mock", get(index))
         .route("/_mock/reset", post(reset))
@@ -70,7 +71,53 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         // Unknown control paths are answered here, not by the Mp1 fallback (which would record them).
         .route("/_mock/{*rest}", axum::routing::any(unknown))
         .method_not_allowed_fallback(mec_core::server::method_not_allowed_fallback)
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: axum::middleware::Next| {
+                let allowed = host_allowed(req.headers(), &hosts);
+                async move {
+                    match allowed {
+                        Ok(()) => next.run(req).await,
+                        Err(e) => e.into_response(),
+                    }
+                }
+            },
+        ))
         .with_state(shared)
+}
+
+/// Whether a control call names the mock in a way a web page's DNS cannot fake: by an IP address, as
+/// `localhost`, or as a name allowed with `--control-host` (a page whose name was rebound to 127.0.0.1 sends its
+/// own name, and is refused).
+fn host_allowed(headers: &http::HeaderMap, allowed: &[String]) -> Result<(), ApiError> {
+    let Some(host) = headers.get(header::HOST) else {
+        return Ok(());
+    };
+    let host = host
+        .to_str()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let name = if host.starts_with('[') {
+        return Ok(());
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host.as_str(),
+        }
+    };
+    let ok = name.parse::<std::net::IpAddr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".localhost")
+        || allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "control calls must reach the mock by IP address or as localhost, not as {name:?} (a defence \
+             against DNS rebinding); allow this name with --control-host {name} \
+             (MockMepBuilder::control_host)"
+        )))
+    }
 }
 
 /// A JSON body that must be declared as JSON; an empty one reads as `{}`.

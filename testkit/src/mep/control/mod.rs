@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     tokens_expired_at: Mutex<Option<SystemTime>>,
     /// Serializes resets and seed loads (two at once would interleave their deletions and writes).
     resetting: tokio::sync::Mutex<()>,
+    /// Host names the control API answers besides IP addresses and `localhost`.
+    pub(crate) control_hosts: Vec<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -69,6 +71,7 @@ impl Shared {
         provisioned: Vec<(String, Credentials)>,
         seed: Seed,
         default_transports: Option<Vec<TransportInfo>>,
+        control_hosts: Vec<String>,
     ) -> Self {
         Self {
             engine,
@@ -82,6 +85,7 @@ impl Shared {
             default_transports,
             tokens_expired_at: Mutex::new(None),
             resetting: tokio::sync::Mutex::new(()),
+            control_hosts,
         }
     }
 
