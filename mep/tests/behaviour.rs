@@ -790,6 +790,97 @@ async fn seeding_twice_changes_nothing(backend: Backend) {
     assert_eq!(h.engine.services().len(), 1);
 }
 
+/// `Engine::clear` (what `mock-mep`'s reset runs): everything goes from the store and the engine's view, a worker
+/// waiting to retry is stopped, the counters start again, and the engine serves a seed applied afterwards
+/// (event numbering starts again, new subscribers are served).
+async fn clear_returns_to_nothing_and_serves_again(backend: Backend) {
+    let h = Harness::on(&backend).await;
+    let sink = Sink::start().await;
+    sink.fail_first("before", 100);
+    let subscribe = |path: &'static str| {
+        let h = &h;
+        let url = sink.url(path);
+        async move {
+            let r = h
+                .call(
+                    "POST",
+                    &format!("{SM}/applications/{APP}/subscriptions"),
+                    Some(
+                        json!({"subscriptionType": "SerAvailabilityNotificationSubscription",
+                                "callbackReference": url}),
+                    ),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+    };
+    subscribe("before").await;
+    h.register(APP, service("old", "O")).await;
+    let rule: mec_mp1::model::DnsRule = serde_json::from_value(json!({"dnsRuleId": "d1",
+        "domainName": "old.example", "ipAddressType": "IP_V4", "ipAddress": "192.0.2.9", "state": "ACTIVE"}))
+    .unwrap();
+    h.engine.set_dns_rule(APP, rule).await.unwrap();
+    assert_eq!(h.engine.dns_rules(APP).len(), 1);
+    // The first attempt fails; the retry waits on the clock.
+    let attempts = || {
+        sink.attempts
+            .lock()
+            .unwrap()
+            .get("before")
+            .copied()
+            .unwrap_or(0)
+    };
+    eventually("the first attempt", || attempts() >= 1).await;
+    assert!(h.engine.delivery_stats().subscriptions > 0);
+
+    h.engine.clear().await.unwrap();
+    assert!(h.engine.apps().is_empty());
+    assert!(h.engine.services().is_empty());
+    assert!(h.engine.subscriptions(APP).is_empty());
+    assert!(h.engine.dns_rules(APP).is_empty());
+    assert!(h.engine.transports().is_empty());
+    assert!(h.engine.recent_deliveries().is_empty());
+    let stats = h.engine.delivery_stats();
+    assert_eq!(
+        (stats.subscriptions, stats.pending_events, stats.failed),
+        (0, 0, 0)
+    );
+    let (left, _) = h.engine.store().list(&backend.prefix()).await.unwrap();
+    assert!(
+        left.iter().all(|e| e.key.ends_with("meta/leader")),
+        "left in the store: {:?}",
+        left.iter().map(|e| &e.key).collect::<Vec<_>>()
+    );
+    // The stopped worker never retries, however far the clock goes.
+    let tried = attempts();
+    h.advance(Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(attempts(), tried);
+    let gone = h
+        .call("GET", &format!("{SM}/applications/{APP}/services"), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+
+    // A seed applied afterwards is served as on a fresh store.
+    let mut seed = mec_mep::Seed {
+        apps: vec![mec_mep::AppInstance::new(APP)],
+        transports: None,
+    };
+    seed.apply(&h.engine).await.unwrap();
+    subscribe("after").await;
+    h.register(APP, service("new", "N")).await;
+    eventually("the new subscriber is notified", || {
+        sink.count("after") == 1
+    })
+    .await;
+    assert_eq!(
+        sink.got("after")[0]["serviceReferences"][0]["serName"],
+        "new"
+    );
+    assert_eq!(h.engine.services().len(), 1);
+    assert_eq!(h.engine.delivery_stats().delivered, 1);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -836,6 +927,7 @@ suite!(
     registrations_and_readiness,
     undecodable_records_are_listed_not_dropped_silently,
     seeding_twice_changes_nothing,
+    clear_returns_to_nothing_and_serves_again,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,6 +41,7 @@ pub use appstore::{AppStoreRole, AppStoreUser, MockAppStore};
 pub use mec_mep::dns::{DnsConfig, DnsCounters, NotHeld, OverLimit, RateLimitConfig};
 pub use mep::{
     Answered, AppInstance, AppState, Claims, DEFAULT_LIVENESS_INTERVAL, DeliveryRecord,
-    DeliveryStats, Event, Fault, MockMep, MockMepBuilder, Profile, RecordedRequest, RequestMatcher,
-    Seed, SeedError, StartError, TOKEN_PATH, Times, VerificationError,
+    DeliveryStats, Event, ExpectationStatus, Fault, FaultStatus, MockMep, MockMepBuilder, Profile,
+    RecordedRequest, RequestMatcher, Seed, SeedError, StartError, TOKEN_PATH, Times,
+    VerificationError,
 };

@@ -176,3 +176,110 @@ async fn the_clock_drives_the_timing_api() {
     let after = client.timing().current_time().await.unwrap().seconds;
     assert_eq!(after - before, 3600);
 }
+
+/// The Rust methods and the control API are one implementation: a reset from either is seen by the other, over
+/// the memory store and the file store alike; `without_control` serves no `/_mock`.
+#[tokio::test]
+async fn reset_and_expectations_from_rust_and_over_http_agree() {
+    let dir = std::env::temp_dir().join(format!("mock-mep-reset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for file_store in [false, true] {
+        let mut builder = MockMep::builder().without_auth();
+        if file_store {
+            builder = builder.store(dir.join("state.redb"));
+        }
+        let mep = builder.start().await.unwrap();
+        let (app_id, creds) = mep.app();
+        let client = Client::builder(mep.url()).build().unwrap();
+        let mut svc = mec_mp1::model::ServiceInfo::new(
+            "s".to_owned(),
+            "1".to_owned(),
+            ServiceState::Active,
+            mec_mp1::model::SerializerType::Json,
+        );
+        svc.transport_id = Some(client.transports().list().await.unwrap()[0].id.clone());
+        client.app(&app_id).services().register(&svc).await.unwrap();
+        mep.expect(
+            "never",
+            RequestMatcher::any().path_ends_with("/nothing"),
+            Times::AtLeast(1),
+        );
+        let http = reqwest::Client::new();
+        let control = mep.control_url().unwrap();
+        let unmet: serde_json::Value = http
+            .get(format!("{control}/expectations"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(unmet[0]["name"], "never");
+        assert_eq!(unmet[0]["met"], false);
+
+        let apps = mep.reset().await.unwrap();
+        assert_eq!(apps, vec![(app_id.clone(), creds.clone())]);
+        assert!(mep.services().is_empty());
+        assert!(mep.expectations().is_empty());
+        assert_eq!(mep.requests_received(), 0);
+        assert_eq!(client.transports().list().await.unwrap().len(), 1);
+
+        client.app(&app_id).services().register(&svc).await.unwrap();
+        let r = http
+            .post(format!("{control}/reset"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            mep.services().is_empty(),
+            "a reset over HTTP is seen in Rust"
+        );
+        mep.verify().unwrap();
+        drop(mep);
+        let _ = std::fs::remove_file(dir.join("state.redb"));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let quiet = MockMep::builder().without_control().start().await.unwrap();
+    assert!(quiet.control_url().is_none());
+    let r = reqwest::get(format!("{}/_mock/state", quiet.url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn advance_and_sweep_suspends_at_once_even_on_real_time() {
+    let mep = MockMep::builder()
+        .without_auth()
+        .system_clock()
+        .start()
+        .await
+        .unwrap();
+    let (app_id, _) = mep.app();
+    let client = Client::builder(mep.url()).build().unwrap();
+    let mut svc = mec_mp1::model::ServiceInfo::new(
+        "beating".to_owned(),
+        "1".to_owned(),
+        ServiceState::Active,
+        mec_mp1::model::SerializerType::Json,
+    );
+    svc.transport_id = Some(client.transports().list().await.unwrap()[0].id.clone());
+    svc.liveness_interval = Some(30);
+    client.app(&app_id).services().register(&svc).await.unwrap();
+    let before = mep.now();
+    let now = mep
+        .advance_and_sweep(Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(now >= before + Duration::from_secs(60));
+    assert_eq!(mep.services()[0].state, ServiceState::Suspended);
+    assert!(
+        mep.advance_and_sweep(Duration::from_secs(u64::MAX / 2))
+            .await
+            .is_err(),
+        "too far is refused, not an overflow"
+    );
+}

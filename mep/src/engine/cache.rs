@@ -262,6 +262,15 @@ impl Cache {
             {
                 self.transports.remove(id);
             }
+        } else if key == EVENT_SEQ {
+            // Only [`Engine::clear`](super::Engine::clear) deletes it: numbering starts again.
+            if self
+                .event_seq
+                .as_ref()
+                .is_some_and(|v| v.revision <= revision)
+            {
+                self.event_seq = None;
+            }
         } else if let Some(seq) = key.strip_prefix(EVENTS)
             && let Ok(seq) = seq.parse::<u64>()
             && self

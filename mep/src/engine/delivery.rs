@@ -259,6 +259,31 @@ impl Deliveries {
         }
     }
 
+    /// Forgets every worker, the recent records and the counters (the engine was cleared): workers in the
+    /// middle of a delivery are stopped; serving goes on for the subscriptions that exist from now on.
+    pub(crate) fn reset(&self) {
+        for (_, w) in self.workers().drain() {
+            w.task.abort();
+        }
+        self.recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        for c in [
+            &self.counters.delivered,
+            &self.counters.failed,
+            &self.counters.retries,
+            &self.counters.dropped,
+            &self.counters.lost,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.per_app
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// The cursor a subscription's worker holds in memory.
     pub(crate) fn cursor(&self, subscription_id: &str) -> Option<u64> {
         self.workers()

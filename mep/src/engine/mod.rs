@@ -244,6 +244,9 @@ fn json(value: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(value).map_err(ApiError::internal)
 }
 
+/// Keys deleted in one transaction by [`Engine::clear`] (etcd takes 128 operations in one by default).
+pub const CLEAR_BATCH: usize = 100;
+
 /// How many times a conflicting write is retried before the caller gets 503.
 const MAX_RETRIES: usize = 32;
 
@@ -963,6 +966,48 @@ impl Engine {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// Clears the MEP back to nothing, as a fresh store would be: every app, credential, service, subscription,
+    /// rule, transport, task and pending notification under the engine's prefix is deleted from the store (the
+    /// leader key stays), notification workers in flight are stopped, and the delivery records, counters and
+    /// API-call records are forgotten. Apply a [`Seed`](crate::Seed) afterwards to start again from it (what
+    /// `mock-mep`'s reset does). Another replica over the same store sees the deletions through its watch.
+    ///
+    /// The deletions are committed in batches of [`CLEAR_BATCH`] keys (a store takes a bounded number of
+    /// operations in one transaction); a failure part-way answers 503 and leaves the rest for a second call.
+    pub async fn clear(&self) -> Result<(), ApiError> {
+        // Stop the workers first, so none delivers an event that is about to go.
+        self.inner.deliveries.reset();
+        let prefix = &self.inner.config.prefix;
+        let (entries, _) = self
+            .inner
+            .store
+            .list(prefix)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let leader = self.key(leader::LEADER);
+        let keys: Vec<String> = entries
+            .into_iter()
+            .map(|e| e.key)
+            .filter(|k| *k != leader)
+            .collect();
+        for batch in keys.chunks(CLEAR_BATCH) {
+            let txn = batch
+                .iter()
+                .fold(Txn::new(), |txn, key| txn.delete(key.clone()));
+            self.commit(txn).await.map_err(|e| unavailable(&e))?;
+        }
+        // Records no longer in the store are no longer undecodable either.
+        self.cache_mut().undecodable.clear();
+        self.inner.deliveries.reset();
+        self.inner
+            .api_calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.changed();
+        Ok(())
     }
 
     /// Runs one pass of the background work now (liveness sweep, termination deadlines, clean-up), as the

@@ -51,6 +51,14 @@ struct Args {
     /// codes, notification forms, links, X-AppinstanceID, the forced 60 s liveness interval; see the README).
     #[arg(long, default_value = "etsi", value_name = "PROFILE")]
     profile: mec_testkit::Profile,
+    /// Serve neither the control API (/_mock/...) nor the dashboard (/_mock/ui), both on by default.
+    #[arg(long)]
+    no_control: bool,
+    /// Also answer control calls that name the mock as this host (repeat for more): by default only calls to an
+    /// IP address or localhost are answered, a defence against DNS rebinding (e.g. `mock-mep` in a container
+    /// network).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_control")]
+    control_host: Vec<String>,
 }
 
 /// The demo app instance provisioned when no seed file is given: fixed, so walkthroughs can be repeated.
@@ -131,6 +139,12 @@ async fn main() -> ExitCode {
     if args.open_mm5 {
         builder = builder.open_mm5();
     }
+    if args.no_control {
+        builder = builder.without_control();
+    }
+    for host in &args.control_host {
+        builder = builder.control_host(host);
+    }
     let mep = match builder.start().await {
         Ok(mep) => mep,
         Err(e) => {
@@ -167,6 +181,13 @@ async fn main() -> ExitCode {
         Some(secret) => println!("  Mm5 (/mepcfg/...):        Authorization: Bearer {secret}"),
         None => println!("  Mm5 (/mepcfg/...):        open, no credential (--open-mm5)"),
     }
+    match mep.control_url() {
+        Some(control) => {
+            println!("  control API:              {control} (GET {control} lists the routes)");
+            println!("  dashboard:                {control}/ui");
+        }
+        None => println!("  control API and dashboard: off (--no-control)"),
+    }
     for (app, creds) in mep.apps() {
         println!("app instance {app}");
         println!("  AK {}", creds.access_key());
@@ -175,6 +196,11 @@ async fn main() -> ExitCode {
     if tokio::signal::ctrl_c().await.is_err() {
         eprintln!("mock-mep: cannot wait for Ctrl-C");
     }
+    // Expectations set over the control API are reported, not panicked on, when the server stops.
+    if let Err(e) = mep.verify() {
+        eprintln!("mock-mep: {e}");
+    }
+    mep.clear_expectations();
     println!("mock MEP stopped");
     ExitCode::SUCCESS
 }

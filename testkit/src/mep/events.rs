@@ -28,6 +28,14 @@ impl EventLog {
     }
 }
 
+impl EventLog {
+    pub(crate) fn clear(&self) {
+        let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        log.events.clear();
+        log.forgotten = 0;
+    }
+}
+
 impl Observer for EventLog {
     fn on_event(&self, event: &Event) {
         let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);

@@ -27,6 +27,15 @@ impl NotificationFaults {
         self.fail_next.store(attempts, Ordering::SeqCst);
     }
 
+    /// Dropping, the delay, and the attempts still to fail.
+    pub(crate) fn state(&self) -> (bool, Duration, u32) {
+        (
+            self.drop.load(Ordering::SeqCst),
+            Duration::from_millis(self.delay_ms.load(Ordering::SeqCst)),
+            self.fail_next.load(Ordering::SeqCst),
+        )
+    }
+
     pub(crate) fn clear(&self) {
         self.set_drop(false);
         self.set_delay(Duration::ZERO);

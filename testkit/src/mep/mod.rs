@@ -1,6 +1,8 @@
 //! [`MockMep`]: the `mec-mep` engine on a memory store and a manual clock, served on 127.0.0.1, with a recorder,
 //! expectations and faults.
 
+mod clock;
+mod control;
 mod events;
 mod faults;
 mod recorder;
@@ -8,15 +10,20 @@ mod recorder;
 pub use mec_mep::auth::{Claims, TOKEN_PATH};
 pub use mec_mep::engine::{AppState, DeliveryRecord, DeliveryStats, Event};
 pub use mec_mep::{AppInstance, Profile, Seed, SeedError};
-pub use recorder::{Answered, Fault, RecordedRequest, RequestMatcher, Times, VerificationError};
+pub use recorder::{
+    Answered, ExpectationStatus, Fault, FaultStatus, RecordedRequest, RequestMatcher, Times,
+    VerificationError,
+};
 
 use axum::Router;
+use clock::{MockClock, ShiftedClock};
+use control::Shared;
 use events::EventLog;
 use faults::NotificationFaults;
 use http::Method;
 use mec_core::server::ApiError;
 use mec_core::signature::Credentials;
-use mec_core::{ManualClock, SharedClock, system_clock};
+use mec_core::{ManualClock, SharedClock};
 use mec_mep::auth::{AuthConfig, SigningKeys, TokenService};
 use mec_mep::dns::{DnsConfig, DnsCounters, DnsServer};
 use mec_mep::engine::DeliveryConfig;
@@ -27,11 +34,10 @@ use mec_mp1::model::{
     AppTerminationNotificationSubscription, DnsRule, EndPointInfo, GrantType, OAuth2Info,
     SecurityInfo, ServiceInfo, ServiceState, TrafficRule, TransportInfo, TransportType,
 };
-use recorder::Expectation;
 pub(crate) use recorder::{Recorder, record};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 /// The liveness interval the mock assigns when a service asks for 0 ("let the MEP choose").
@@ -76,6 +82,8 @@ pub struct MockMepBuilder {
     auth_config: AuthConfig,
     dns: Option<DnsConfig>,
     http: HttpLimits,
+    control: bool,
+    control_hosts: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -106,6 +114,8 @@ impl Default for MockMepBuilder {
             auth_config: AuthConfig::permissive(),
             dns: None,
             http: HttpLimits::default(),
+            control: true,
+            control_hosts: Vec::new(),
         }
     }
 }
@@ -154,7 +164,8 @@ impl MockMepBuilder {
         self
     }
 
-    /// Uses the system clock (as the `mock-mep` binary does); [`MockMep::advance`] then does nothing.
+    /// Follows real time (as the `mock-mep` binary does): the system clock, shifted forward by every
+    /// [`MockMep::advance`].
     pub fn system_clock(mut self) -> Self {
         self.clock = ClockChoice::System;
         self
@@ -249,6 +260,20 @@ impl MockMepBuilder {
         self
     }
 
+    /// Serves no control API and no dashboard (`/_mock/...`, on by default; see [`MockMep::control_url`]).
+    pub fn without_control(mut self) -> Self {
+        self.control = false;
+        self
+    }
+
+    /// Lets the control API answer calls that name the mock as `host` (e.g. `mock-mep` in a container network):
+    /// by default it answers only calls to an IP address or `localhost`, so that a web page whose name was
+    /// rebound to the mock's address cannot drive it.
+    pub fn control_host(mut self, host: impl Into<String>) -> Self {
+        self.control_hosts.push(host.into());
+        self
+    }
+
     /// The engine alone, with the seed applied, without a server: serve it with `mec_mp1::server::router` or call
     /// its trait methods directly.
     pub async fn build_engine(self) -> Result<Engine, StartError> {
@@ -264,10 +289,11 @@ impl MockMepBuilder {
     }
 
     async fn into_parts(mut self) -> Result<Parts, StartError> {
-        let (manual, clock): (Option<ManualClock>, SharedClock) = match self.clock {
-            ClockChoice::Manual(c) => (Some(c.clone()), Arc::new(c)),
-            ClockChoice::System => (None, system_clock()),
+        let mock_clock = match self.clock {
+            ClockChoice::Manual(c) => MockClock::Manual(c),
+            ClockChoice::System => MockClock::Shifted(ShiftedClock::default()),
         };
+        let clock: SharedClock = mock_clock.shared();
         let store: Arc<dyn Store> = match &self.store {
             None => Arc::new(MemoryStore::new()),
             Some(path) => Arc::new(
@@ -303,7 +329,10 @@ impl MockMepBuilder {
         Ok(Parts {
             engine,
             tokens,
-            manual,
+            clock: mock_clock,
+            seed: self.seed,
+            control: self.control,
+            control_hosts: self.control_hosts,
             provisioned,
             events,
             faults,
@@ -330,16 +359,17 @@ impl MockMepBuilder {
         })?;
         let url = format!("http://{addr}");
         parts.engine.set_public_url(&url);
+        let offered = default_transports(&url);
         if parts.default_transports {
             parts
                 .engine
-                .set_transports(default_transports(&url))
+                .set_transports(offered.clone())
                 .await
                 .map_err(|e| StartError::Store(e.to_string()))?;
         }
         // On the mock's manual clock, rate limits follow it (moved by `advance`); on the system clock, real time.
         let dns = match parts.dns {
-            Some(config) if parts.manual.is_some() => {
+            Some(config) if parts.clock.manual().is_some() => {
                 Some(DnsServer::start_on_engine_clock(&parts.engine, config).await?)
             }
             Some(config) => Some(DnsServer::start(&parts.engine, config).await?),
@@ -356,7 +386,19 @@ impl MockMepBuilder {
         let mut access = Mm5Access::default();
         access.bearer_secret.clone_from(&parts.mm5_secret);
         access.tokens = Some(parts.tokens.clone());
-        let router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
+        let shared = Arc::new(Shared::new(
+            parts.engine.clone(),
+            parts.tokens.clone(),
+            recorder.clone(),
+            parts.events,
+            parts.faults,
+            parts.clock,
+            parts.provisioned,
+            parts.seed,
+            Some(offered),
+            parts.control_hosts,
+        ));
+        let mut router: Router = server::mp1_router(&parts.engine, &parts.tokens, &options)
             .merge(server::management_router_with(
                 &parts.engine,
                 &access,
@@ -364,9 +406,13 @@ impl MockMepBuilder {
             ))
             .merge(server::health_router())
             .layer(axum::middleware::from_fn_with_state(
-                recorder.clone(),
+                recorder,
                 recorder::record,
             ));
+        if parts.control {
+            // Merged after the recorder's layer: control calls are not recorded, and stay off the Mp1 token path.
+            router = router.merge(control::http::router(shared.clone()));
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, router, limits, None, async {
             let _ = stopped.await;
@@ -374,13 +420,8 @@ impl MockMepBuilder {
         Ok(MockMep {
             url,
             addr,
-            engine: parts.engine,
-            tokens: parts.tokens,
-            recorder,
-            events: parts.events,
-            faults: parts.faults,
-            manual_clock: parts.manual,
-            apps: Mutex::new(parts.provisioned),
+            shared,
+            control: parts.control,
             mm5_secret: parts.mm5_secret,
             stop: Some(stop),
             dns,
@@ -392,7 +433,10 @@ struct Parts {
     http: HttpLimits,
     engine: Engine,
     tokens: TokenService,
-    manual: Option<ManualClock>,
+    clock: MockClock,
+    seed: Seed,
+    control: bool,
+    control_hosts: Vec<String>,
     provisioned: Vec<(String, Credentials)>,
     events: EventLog,
     faults: Arc<NotificationFaults>,
@@ -447,13 +491,9 @@ fn default_transports(base_url: &str) -> Vec<TransportInfo> {
 pub struct MockMep {
     url: String,
     addr: SocketAddr,
-    engine: Engine,
-    tokens: TokenService,
-    recorder: Recorder,
-    events: EventLog,
-    faults: Arc<NotificationFaults>,
-    manual_clock: Option<ManualClock>,
-    apps: Mutex<Vec<(String, Credentials)>>,
+    /// The state the control API shares.
+    shared: Arc<Shared>,
+    control: bool,
     mm5_secret: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     dns: Option<DnsServer>,
@@ -523,7 +563,7 @@ impl MockMep {
 
     /// The token service (to issue or check tokens directly).
     pub fn tokens(&self) -> &TokenService {
-        &self.tokens
+        &self.shared.tokens
     }
 
     /// The first app instance and its credentials (the demo app when none was configured).
@@ -537,10 +577,7 @@ impl MockMep {
 
     /// Every app instance provisioned, with its credentials.
     pub fn apps(&self) -> Vec<(String, Credentials)> {
-        self.apps
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.shared.apps()
     }
 
     /// The credentials of an app instance.
@@ -553,45 +590,65 @@ impl MockMep {
 
     /// Adds an app instance while the mock runs; returns its credentials.
     pub async fn add_app(&self, app: AppInstance) -> Result<Credentials, ApiError> {
-        let mut seed = Seed {
-            apps: vec![app],
-            transports: None,
-        };
-        let provisioned = seed.apply(&self.engine).await?;
-        let mut apps = self.apps.lock().unwrap_or_else(PoisonError::into_inner);
-        apps.extend(provisioned.iter().cloned());
-        provisioned
-            .into_iter()
-            .next()
-            .map(|(_, c)| c)
-            .ok_or_else(|| ApiError::internal("the app was not provisioned"))
+        self.shared.add_app(app).await
+    }
+
+    /// Back to the seed the mock started from (or the last one [loaded](Self::load_seed)): the MEP's state is
+    /// cleared and the seed applied again with the same credentials; recorded requests, expectations, route and
+    /// notification faults and events are forgotten. The clock is not moved back, and tokens issued before stay
+    /// valid until they expire ([`expire_tokens`](Self::expire_tokens) ends them). Returns the apps provisioned.
+    /// `POST /_mock/reset` does the same.
+    pub async fn reset(&self) -> Result<Vec<(String, Credentials)>, ApiError> {
+        self.shared.reset().await
+    }
+
+    /// Replaces the seed (checked first: a bad one changes nothing, 400) and [resets](Self::reset) to it.
+    /// `PUT /_mock/seed` does the same.
+    pub async fn load_seed(&self, seed: Seed) -> Result<Vec<(String, Credentials)>, ApiError> {
+        self.shared.load_seed(seed).await
+    }
+
+    /// The seed a [reset](Self::reset) returns to, with every credential resolved.
+    pub fn seed(&self) -> Seed {
+        self.shared
+            .seed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The control API's root (`{url}/_mock`) and the dashboard's parent, unless the mock was built
+    /// [without](MockMepBuilder::without_control) them.
+    pub fn control_url(&self) -> Option<String> {
+        self.control
+            .then(|| format!("{}{}", self.url, control::http::PREFIX))
     }
 
     /// The engine behind the server, to use its trait implementations and state directly.
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.shared.engine
     }
 
     // ---- state ----
 
     /// The state of an app instance.
     pub fn app_state(&self, app_instance_id: &str) -> Option<AppState> {
-        self.engine.app_state(app_instance_id)
+        self.shared.engine.app_state(app_instance_id)
     }
 
     /// Every registered service.
     pub fn services(&self) -> Vec<ServiceInfo> {
-        self.engine.services()
+        self.shared.engine.services()
     }
 
     /// An app instance's traffic rules as the MEP holds them.
     pub fn traffic_rules(&self, app_instance_id: &str) -> Vec<TrafficRule> {
-        self.engine.traffic_rules(app_instance_id)
+        self.shared.engine.traffic_rules(app_instance_id)
     }
 
     /// An app instance's DNS rules as the MEP holds them.
     pub fn dns_rules(&self, app_instance_id: &str) -> Vec<DnsRule> {
-        self.engine.dns_rules(app_instance_id)
+        self.shared.engine.dns_rules(app_instance_id)
     }
 
     /// Sets (adds or replaces) a traffic rule of an app instance, as the MEP manager would.
@@ -600,28 +657,31 @@ impl MockMep {
         app_instance_id: &str,
         rule: TrafficRule,
     ) -> Result<(), ApiError> {
-        self.engine.set_traffic_rule(app_instance_id, rule).await
+        self.shared
+            .engine
+            .set_traffic_rule(app_instance_id, rule)
+            .await
     }
 
     /// Sets (adds or replaces) a DNS rule of an app instance, as the MEP manager would.
     pub async fn put_dns_rule(&self, app_instance_id: &str, rule: DnsRule) -> Result<(), ApiError> {
-        self.engine.set_dns_rule(app_instance_id, rule).await
+        self.shared.engine.set_dns_rule(app_instance_id, rule).await
     }
 
     /// What happened so far (service changes, confirmations, terminations, notifications), in order (the last
     /// 10,000 events).
     pub fn events(&self) -> Vec<Event> {
-        self.events.snapshot()
+        self.shared.events.snapshot()
     }
 
     /// Notification delivery counters.
     pub fn delivery_stats(&self) -> DeliveryStats {
-        self.engine.delivery_stats()
+        self.shared.engine.delivery_stats()
     }
 
     /// The last notifications and how they ended.
     pub fn notifications(&self) -> Vec<DeliveryRecord> {
-        self.engine.recent_deliveries()
+        self.shared.engine.recent_deliveries()
     }
 
     // ---- triggers ----
@@ -630,7 +690,7 @@ impl MockMep {
     /// `AppTerminationNotification`; the termination completes when the app confirms it, or after
     /// `maxGracefulTimeout` seconds of the mock's clock. Without subscribers it completes at once.
     pub async fn terminate(&self, app_instance_id: &str) -> Result<AppState, ApiError> {
-        self.engine.terminate(app_instance_id).await
+        self.shared.terminate(app_instance_id).await
     }
 
     /// Changes a service's state, as the platform might, and notifies subscribers (`STATE_CHANGED`).
@@ -639,94 +699,119 @@ impl MockMep {
         ser_instance_id: &str,
         state: ServiceState,
     ) -> Result<(), ApiError> {
-        self.engine.set_service_state(ser_instance_id, state).await
+        self.shared.set_service_state(ser_instance_id, state).await
     }
 
     /// Makes every token issued so far invalid; the next request with one gets 401.
     pub fn expire_tokens(&self) {
-        self.tokens.expire_all();
+        self.shared.expire_all_tokens();
+    }
+
+    /// Revokes the tokens one app instance holds now (its next request with one gets 401).
+    pub async fn expire_app_tokens(&self, app_instance_id: &str) -> Result<(), ApiError> {
+        self.shared.expire_tokens(Some(app_instance_id)).await
+    }
+
+    /// Sets an app's Mm5 configuration as the MEP manager does (`appName`, rules, `appSupportMp1`): created, or
+    /// updated when the app has one. `PUT /_mock/apps/{id}/config` does the same.
+    pub async fn configure(
+        &self,
+        app_instance_id: &str,
+        config: mec_mm5::model::AppDConfig,
+    ) -> Result<mec_mm5::model::TaskProgress, ApiError> {
+        self.shared.configure(app_instance_id, config).await
     }
 
     /// Checks a token as the mock's Mp1 routes do and returns its claims.
     pub async fn check_token(&self, token: &str) -> Result<Claims, ApiError> {
-        self.tokens.authenticate(token, None).await
+        self.shared.tokens.authenticate(token, None).await
     }
 
     // ---- clock ----
 
     /// The mock's clock, unless it runs on the system clock.
     pub fn clock(&self) -> Option<&ManualClock> {
-        self.manual_clock.as_ref()
+        self.shared.clock.manual()
     }
 
     /// Moves the mock's clock forward: tokens expire, heartbeats fall due, retries and termination deadlines
-    /// come. The background sweep runs soon after; [`sweep`](Self::sweep) runs it now. Does nothing on the system
-    /// clock.
+    /// come. The background sweep runs soon after; [`sweep`](Self::sweep) runs it now, and
+    /// [`advance_and_sweep`](Self::advance_and_sweep) does both. On a mock following real time
+    /// ([`MockMepBuilder::system_clock`]) the move adds to real time.
     pub fn advance(&self, by: Duration) {
-        if let Some(c) = &self.manual_clock {
-            c.advance(by);
-        }
+        self.shared.clock.advance(by);
+    }
+
+    /// Moves the clock (at most a hundred years at once, 400 past that) and runs the background pass at once, as
+    /// `POST /_mock/clock/advance` does: services whose heartbeats are overdue are suspended (and subscribers
+    /// told) before this returns. Returns the new time.
+    pub async fn advance_and_sweep(&self, by: Duration) -> Result<std::time::SystemTime, ApiError> {
+        self.shared.advance(by, true).await
     }
 
     /// Runs the MEP's background pass now: services whose heartbeats stopped are suspended (and subscribers
     /// told), terminations past their deadline complete.
     pub async fn sweep(&self) -> Result<(), ApiError> {
-        self.engine.sweep().await
+        self.shared.engine.sweep().await
     }
 
     /// The mock's current time.
     pub fn now(&self) -> std::time::SystemTime {
-        self.engine.clock().now()
+        self.shared.engine.clock().now()
     }
 
     // ---- faults ----
 
     /// Injects a fault on every request matching `matcher`.
     pub fn inject(&self, matcher: RequestMatcher, fault: Fault) {
-        self.recorder.inject(matcher, fault, None);
+        self.shared.inject(matcher, fault, None);
     }
 
     /// Injects a fault on the next `times` requests matching `matcher`.
     pub fn inject_times(&self, matcher: RequestMatcher, fault: Fault, times: usize) {
-        self.recorder.inject(matcher, fault, Some(times));
+        self.shared.inject(matcher, fault, Some(times));
     }
 
     /// Removes every injected route and notification fault.
     pub fn clear_faults(&self) {
-        self.recorder.clear_faults();
-        self.faults.clear();
+        self.shared.clear_faults();
+    }
+
+    /// The route faults in force (counted ones until they wear off).
+    pub fn faults(&self) -> Vec<FaultStatus> {
+        self.shared.faults()
     }
 
     /// Drops (does not send) notifications while on; each counts as dropped.
     pub fn drop_notifications(&self, on: bool) {
-        self.faults.set_drop(on);
+        self.shared.faults.set_drop(on);
     }
 
     /// Delays notifications by this much of real time (zero to stop).
     pub fn delay_notifications(&self, by: Duration) {
-        self.faults.set_delay(by);
+        self.shared.faults.set_delay(by);
     }
 
     /// Fails the next `attempts` delivery attempts (they are retried as real failures are, on the mock's clock).
     pub fn fail_notifications(&self, attempts: u32) {
-        self.faults.fail_next(attempts);
+        self.shared.faults.fail_next(attempts);
     }
 
     // ---- requests and expectations ----
 
     /// The last requests received (at most the record limit), in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.recorder.requests()
+        self.shared.recorder.requests()
     }
 
     /// Requests received in all, including those no longer kept.
     pub fn requests_received(&self) -> u64 {
-        self.recorder.received()
+        self.shared.recorder.received()
     }
 
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
-        self.recorder.clear();
+        self.shared.recorder.clear();
     }
 
     /// Expects `times` requests matching `matcher` answered 2xx; checked by [`verify`](Self::verify) and on drop.
@@ -742,13 +827,7 @@ impl MockMep {
         times: Times,
         answered: Answered,
     ) {
-        self.recorder.expect(Expectation {
-            name: name.into(),
-            matcher,
-            times,
-            answered,
-            seen: 0,
-        });
+        self.shared.expect(name.into(), matcher, times, answered);
     }
 
     /// Expects the app instance to register at least one service (successfully).
@@ -787,9 +866,19 @@ impl MockMep {
         );
     }
 
+    /// Every expectation and how far it is met (`GET /_mock/expectations`).
+    pub fn expectations(&self) -> Vec<ExpectationStatus> {
+        self.shared.expectations()
+    }
+
+    /// Forgets every expectation (`DELETE /_mock/expectations`).
+    pub fn clear_expectations(&self) {
+        self.shared.recorder.clear_expectations();
+    }
+
     /// Checks every expectation now.
     pub fn verify(&self) -> Result<(), VerificationError> {
-        self.recorder.verify()
+        self.shared.recorder.verify()
     }
 
     /// A termination subscription the app could make, for code that sets one up directly.
@@ -809,8 +898,8 @@ impl Drop for MockMep {
         }
         // Dropping the DNS responder stops it.
         self.dns.take();
-        self.engine.shutdown();
-        if let Err(e) = self.recorder.verify()
+        self.shared.engine.shutdown();
+        if let Err(e) = self.shared.recorder.verify()
             && !std::thread::panicking()
         {
             panic!("{e}");

@@ -63,6 +63,7 @@ pub struct RequestMatcher {
     method: Option<Method>,
     path_suffix: Option<String>,
     path_contains: Option<String>,
+    path_pattern: Option<String>,
     app_instance_id: Option<String>,
 }
 
@@ -90,6 +91,13 @@ impl RequestMatcher {
         self
     }
 
+    /// Only requests whose whole path matches `pattern`, where `*` stands for any run of characters, `/`
+    /// included (e.g. `/mep/mec_service_mgmt/v1/applications/*/services`).
+    pub fn path_matches(mut self, pattern: impl Into<String>) -> Self {
+        self.path_pattern = Some(pattern.into());
+        self
+    }
+
     /// Only requests about or by this app instance.
     pub fn app_instance(mut self, id: impl Into<String>) -> Self {
         self.app_instance_id = Some(id.into());
@@ -106,6 +114,10 @@ impl RequestMatcher {
                 .path_contains
                 .as_ref()
                 .is_none_or(|s| path.contains(s.as_str()))
+            && self
+                .path_pattern
+                .as_ref()
+                .is_none_or(|p| glob_matches(p, path))
             && self
                 .app_instance_id
                 .as_deref()
@@ -131,11 +143,38 @@ impl fmt::Display for RequestMatcher {
         if let Some(s) = &self.path_contains {
             write!(f, " on a path containing {s:?}")?;
         }
+        if let Some(p) = &self.path_pattern {
+            write!(f, " on a path matching {p:?}")?;
+        }
         if let Some(a) = &self.app_instance_id {
             write!(f, " for app instance {a}")?;
         }
         Ok(())
     }
+}
+
+/// Whether `text` matches `pattern` as a whole, `*` standing for any run of characters (iterative, with one
+/// backtracking point: linear in practice, never exponential).
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// How many matching requests an expectation wants.
@@ -208,6 +247,24 @@ pub(crate) struct Expectation {
     pub(crate) seen: usize,
 }
 
+/// An expectation and how far it is met.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExpectationStatus {
+    /// Its name.
+    pub name: String,
+    /// The requests it counts, in words.
+    pub matches: String,
+    /// How many it wants.
+    pub times: Times,
+    /// Which answers count.
+    pub answered: Answered,
+    /// Matching requests counted so far.
+    pub seen: usize,
+    /// Whether `seen` is what it wants.
+    pub met: bool,
+}
+
 /// An unmet expectation, with what was received instead.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{report}")]
@@ -233,6 +290,18 @@ struct RouteFault {
     remaining: Option<usize>,
 }
 
+/// A fault injected on routes, as listed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct FaultStatus {
+    /// The requests it applies to, in words.
+    pub matches: String,
+    /// The fault.
+    pub fault: Fault,
+    /// Requests it still applies to (`None`: every one).
+    pub remaining: Option<usize>,
+}
+
 #[derive(Debug)]
 struct Inner {
     /// The last requests, their bodies kept as the bytes received (decoded when read: a decoded JSON value
@@ -247,9 +316,16 @@ struct Inner {
     faults: Vec<RouteFault>,
 }
 
-/// The shared recorder: the last requests (a bounded log), expectations, route faults.
+/// The shared recorder: the last requests (a bounded log), expectations, route faults; each request recorded is
+/// also told to live listeners (the dashboard), numbered from 1 in the order received.
 #[derive(Clone, Debug)]
-pub(crate) struct Recorder(Arc<Mutex<Inner>>);
+pub(crate) struct Recorder(
+    Arc<Mutex<Inner>>,
+    tokio::sync::broadcast::Sender<(u64, RecordedRequest)>,
+);
+
+/// Requests a slow live listener may fall behind by before it misses some (it is told how many).
+const LIVE_BACKLOG: usize = 256;
 
 /// Requests kept by default.
 pub(crate) const DEFAULT_RECORD_LIMIT: usize = 1_000;
@@ -262,14 +338,84 @@ impl Default for Recorder {
 
 impl Recorder {
     pub(crate) fn new(limit: usize) -> Self {
-        Self(Arc::new(Mutex::new(Inner {
-            requests: VecDeque::new(),
-            received: 0,
-            limit: limit.max(1),
-            body_limit: mec_mp1::server::DEFAULT_BODY_LIMIT,
-            expectations: Vec::new(),
-            faults: Vec::new(),
-        })))
+        Self(
+            Arc::new(Mutex::new(Inner {
+                requests: VecDeque::new(),
+                received: 0,
+                limit: limit.max(1),
+                body_limit: mec_mp1::server::DEFAULT_BODY_LIMIT,
+                expectations: Vec::new(),
+                faults: Vec::new(),
+            })),
+            tokio::sync::broadcast::channel(LIVE_BACKLOG).0,
+        )
+    }
+
+    /// Live requests, with their numbers, as they are recorded.
+    pub(crate) fn live(&self) -> tokio::sync::broadcast::Receiver<(u64, RecordedRequest)> {
+        self.1.subscribe()
+    }
+
+    /// Forgets everything: requests (and their count), expectations, route faults.
+    pub(crate) fn reset(&self) {
+        let mut inner = self.lock();
+        inner.requests.clear();
+        inner.received = 0;
+        inner.expectations.clear();
+        inner.faults.clear();
+    }
+
+    /// The last requests with their numbers (from 1, in the order received).
+    pub(crate) fn numbered(&self) -> Vec<(u64, RecordedRequest)> {
+        let inner = self.lock();
+        let first = inner.received - inner.requests.len() as u64 + 1;
+        inner
+            .requests
+            .iter()
+            .zip(first..)
+            .map(|((r, body), n)| {
+                (
+                    n,
+                    RecordedRequest {
+                        body: body.as_ref().and_then(|b| serde_json::from_slice(b).ok()),
+                        ..r.clone()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Every expectation and how far it is met.
+    pub(crate) fn expectations(&self) -> Vec<ExpectationStatus> {
+        self.lock()
+            .expectations
+            .iter()
+            .map(|e| ExpectationStatus {
+                name: e.name.clone(),
+                matches: e.matcher.to_string(),
+                times: e.times,
+                answered: e.answered,
+                seen: e.seen,
+                met: e.times.accepts(e.seen),
+            })
+            .collect()
+    }
+
+    pub(crate) fn clear_expectations(&self) {
+        self.lock().expectations.clear();
+    }
+
+    /// The route faults in force.
+    pub(crate) fn faults(&self) -> Vec<FaultStatus> {
+        self.lock()
+            .faults
+            .iter()
+            .map(|f| FaultStatus {
+                matches: f.matcher.to_string(),
+                fault: f.fault.clone(),
+                remaining: f.remaining,
+            })
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -322,6 +468,15 @@ impl Recorder {
         while inner.requests.len() >= inner.limit {
             inner.requests.pop_front();
         }
+        let number = inner.received;
+        if self.1.receiver_count() > 0 {
+            let live = RecordedRequest {
+                body: body.as_ref().and_then(|b| serde_json::from_slice(b).ok()),
+                ..r.clone()
+            };
+            // Nobody listening is not an error.
+            let _ = self.1.send((number, live));
+        }
         inner.requests.push_back((r, body));
     }
 
@@ -339,16 +494,18 @@ impl Recorder {
 
     /// Checks every expectation; the error lists the failed ones and every request received.
     pub(crate) fn verify(&self) -> Result<(), VerificationError> {
-        let inner = self.lock();
-        let mut failures = Vec::new();
-        for e in &inner.expectations {
-            if !e.times.accepts(e.seen) {
-                failures.push(format!(
+        let failures: Vec<String> = self
+            .expectations()
+            .into_iter()
+            .filter(|e| !e.met)
+            .map(|e| {
+                format!(
                     "- {}: expected {} request(s) of {}, {}, received {}",
-                    e.name, e.times, e.matcher, e.answered, e.seen
-                ));
-            }
-        }
+                    e.name, e.times, e.matches, e.answered, e.seen
+                )
+            })
+            .collect();
+        let inner = self.lock();
         if failures.is_empty() {
             return Ok(());
         }
@@ -557,6 +714,21 @@ mod tests {
         assert_eq!(r.requests().len(), 2, "the log keeps the last two");
         assert_eq!(r.received(), 4);
         r.verify().unwrap();
+    }
+
+    #[test]
+    fn path_patterns_match_whole_paths() {
+        let m = RequestMatcher::any().path_matches("/mep/*/applications/*/services");
+        let at = |path: &str| m.matches_parts(&Method::GET, path, None);
+        assert!(at("/mep/mec_service_mgmt/v1/applications/a1/services"));
+        assert!(!at("/mep/mec_service_mgmt/v1/applications/a1/services/s1"));
+        assert!(!at("/mec_service_mgmt/v1/applications/a1/services"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("a*b*c", "aXbYbZc"));
+        assert!(!glob_matches("a*b*c", "aXbYbZ"));
+        // No exponential backtracking on hostile patterns.
+        let long = "a".repeat(10_000);
+        assert!(!glob_matches("*a*a*a*a*a*a*a*a*b", &long));
     }
 
     #[test]
