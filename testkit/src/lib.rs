@@ -32,9 +32,11 @@
 //! The `mock-mep` binary serves the same on a port for apps written in any language:
 //! `cargo run -p mec-testkit --bin mock-mep`.
 
+#[cfg(feature = "appstore")]
 mod appstore;
 mod mep;
 
+#[cfg(feature = "appstore")]
 pub use appstore::{AppStoreRole, AppStoreUser, MockAppStore};
 
 /// The DNS responder's settings and counters ([`MockMepBuilder::dns_config`], [`MockMep::dns_counters`]).

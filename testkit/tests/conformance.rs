@@ -452,6 +452,7 @@ async fn seeds_hold_subscriptions_and_registrations_with_fixed_ids() {
 }
 
 /// Item 5: `mock-mep --check` loads a seed without serving: 0 when it loads, 2 (and the reason) otherwise.
+#[cfg(feature = "cli")]
 #[test]
 fn mock_mep_checks_a_seed_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -34,7 +34,9 @@ use mec_mp1::model::{
     AppTerminationNotificationSubscription, DnsRule, EndPointInfo, GrantType, OAuth2Info,
     SecurityInfo, ServiceInfo, ServiceState, TrafficRule, TransportInfo, TransportType,
 };
-pub(crate) use recorder::{Recorder, record};
+pub(crate) use recorder::Recorder;
+#[cfg(feature = "appstore")]
+pub(crate) use recorder::record;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
