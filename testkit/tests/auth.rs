@@ -4,12 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use http::{HeaderMap, HeaderValue, Method};
-use mec_core::signature::{Credentials, Signer};
+mod support;
+
+use mec_core::signature::Credentials;
 use mec_mep::auth::AuthConfig;
 use mec_testkit::{AppInstance, MockMep};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
+use support::token_request;
 
 const APP: &str = "5abe4782-2c70-4e47-9a4e-0ee3a1a0fd1f";
 const OTHER: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
@@ -22,24 +24,6 @@ async fn mock(config: AuthConfig) -> MockMep {
         .start()
         .await
         .unwrap()
-}
-
-/// A token request signed with `credentials`, dated `at`.
-fn token_request(
-    mep: &MockMep,
-    credentials: &Credentials,
-    at: SystemTime,
-) -> reqwest::RequestBuilder {
-    let url = format!("{}/token", mep.mep_url());
-    let uri: http::Uri = url.parse().unwrap();
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert(
-        "host",
-        HeaderValue::from_str(&mep.addr().to_string()).unwrap(),
-    );
-    Signer::new(credentials.clone()).sign(&Method::POST, &uri, &mut headers, b"", at);
-    reqwest::Client::new().post(url).headers(headers)
 }
 
 fn token_of(mep: &MockMep, app: &str) -> String {

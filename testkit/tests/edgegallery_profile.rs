@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod support;
+
 use http::{HeaderMap, HeaderValue, Method};
 use mec_core::signature::{Credentials, Signer};
 use mec_testkit::{AppInstance, MockMep, Profile};
@@ -38,16 +40,10 @@ async fn token_request(
     credentials: Credentials,
     signed_at: SystemTime,
 ) -> reqwest::Response {
-    let url = format!("{}/token", mep.mep_url());
-    let uri: http::Uri = url.parse().unwrap();
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert(
-        "host",
-        HeaderValue::from_str(&mep.addr().to_string()).unwrap(),
-    );
-    Signer::new(credentials).sign(&Method::POST, &uri, &mut headers, b"", signed_at);
-    http().post(url).headers(headers).send().await.unwrap()
+    support::token_request(mep, &credentials, signed_at)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// mep-agent's clock: the local time of a MEC host in UTC+8, written with a literal `Z`.
