@@ -112,12 +112,13 @@ async fn answer_only_in_sync(State(engine): State<Engine>, req: Request, next: N
 /// terminate itself. (The MEP manager calls it on the Mm5 side.)
 pub fn app_termination_router(engine: &Engine, tokens: &TokenService) -> Router {
     let route: Router = Router::new()
-        .route(TERMINATION_PATH, axum::routing::delete(terminate_self))
+        .route(
+            &mec_mp1::paths::app_instance_termination("{app}"),
+            axum::routing::delete(terminate_self),
+        )
         .with_state(engine.clone());
     tokens.protect(crate::profile::mp1_layer(engine, route))
 }
-
-const TERMINATION_PATH: &str = "/mep/mec_app_support/v1/applications/{app}/AppInstanceTermination";
 
 async fn terminate_self(
     State(engine): State<Engine>,
@@ -232,8 +233,9 @@ async fn management_access(
     let path = request.uri().path().to_owned();
     if let (Some(tokens), Some(token)) = (&access.tokens, &given)
         && let Some(app) = path
-            .strip_prefix("/mep/mec_app_support/v1/applications/")
-            .and_then(|rest| rest.strip_suffix("/AppInstanceTermination"))
+            .split('/')
+            .nth(5)
+            .filter(|app| !app.is_empty() && path == mec_mp1::paths::app_instance_termination(app))
         && request.method() == http::Method::DELETE
     {
         let client = request

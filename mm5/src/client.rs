@@ -183,10 +183,12 @@ impl Client {
         })?;
         self.http
             .execute(
-                ApiRequest::delete(format!(
-                    "mep/mec_app_support/v1/applications/{}/AppInstanceTermination",
-                    path_segment(app_instance_id)
-                ))
+                ApiRequest::delete(
+                    // Relative to the base URL, which may carry a prefix of its own.
+                    mec_mp1::paths::app_instance_termination(&path_segment(app_instance_id))
+                        .trim_start_matches('/')
+                        .to_owned(),
+                )
                 .header(http::HeaderName::from_static("x-appinstanceid"), header),
             )
             .await

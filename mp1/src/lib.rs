@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod model;
+pub mod paths;
 pub mod receiver;
 pub mod server;
 

@@ -16,6 +16,7 @@ use mec_mp1::model::{
     OperationAction, SerAvailabilityNotificationSubscription, ServiceAvailabilityNotification,
     ServiceInfo, ServiceReference, SubscriptionNotificationLinks,
 };
+use mec_mp1::paths;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
@@ -471,7 +472,7 @@ fn notification(
                 notification_type: mec_mp1::model::SER_AVAILABILITY_NOTIFICATION_TYPE.to_owned(),
                 service_references: vec![ServiceReference {
                     link: (*change != ChangeType::Removed).then(|| LinkType {
-                        href: format!("{base}/mec_service_mgmt/v1/services/{id}"),
+                        href: format!("{base}{}", paths::service(&id)),
                     }),
                     ser_name: info.ser_name.clone(),
                     ser_instance_id: id,
@@ -481,7 +482,8 @@ fn notification(
                 links: SubscriptionNotificationLinks {
                     subscription: LinkType {
                         href: format!(
-                            "{base}/mec_service_mgmt/v1/applications/{app}/subscriptions/{subscription_id}"
+                            "{base}{}",
+                            paths::subscription(paths::SERVICE_MGMT, app, subscription_id)
                         ),
                     },
                 },
@@ -502,12 +504,14 @@ fn notification(
                 links: AppTerminationNotificationLinks {
                     subscription: LinkType {
                         href: format!(
-                            "{base}/mec_app_support/v1/applications/{app}/subscriptions/{subscription_id}"
+                            "{base}{}",
+                            paths::subscription(paths::APP_SUPPORT_V1, app, subscription_id)
                         ),
                     },
                     confirm_termination: Some(LinkType {
                         href: format!(
-                            "{base}/mec_app_support/v1/applications/{app}/confirm_termination"
+                            "{base}{}",
+                            paths::confirm_termination(paths::APP_SUPPORT_V1, app)
                         ),
                     }),
                 },

@@ -28,6 +28,7 @@ pub use http::{APP_INSTANCE_HEADER, CONFS_PATH, ConfsBody, confs_router, edgegal
 
 use crate::engine::Engine;
 use axum::Router;
+use mec_mp1::paths;
 use std::time::Duration;
 
 /// The Mp1 routes as the engine's profile serves them: unchanged in the ETSI profile; with
@@ -196,11 +197,11 @@ pub(crate) fn edgegallery_notification(
                 ChangeType::Removed => (ChangeType::Removed, serde_json::json!({})),
                 ChangeType::StateChanged => (
                     ChangeType::AttributesChanged,
-                    serde_json::json!({ "href": format!("/mec_service_mgmt/v1/services/{id}") }),
+                    serde_json::json!({ "href": paths::service(&id) }),
                 ),
                 other => (
                     other.clone(),
-                    serde_json::json!({ "href": format!("/mec_service_mgmt/v1/services/{id}") }),
+                    serde_json::json!({ "href": paths::service(&id) }),
                 ),
             };
             Some(serde_json::json!({
@@ -213,7 +214,7 @@ pub(crate) fn edgegallery_notification(
                     "changeType": change,
                 }],
                 "_links": { "subscription": {
-                    "href": format!("/mec_service_mgmt/v1/applications/{app}/subscriptions/{subscription_id}")
+                    "href": paths::subscription(paths::SERVICE_MGMT, app, subscription_id)
                 } },
             }))
         }
@@ -228,8 +229,16 @@ pub(crate) fn edgegallery_notification(
             "operationAction": mec_mp1::model::OperationAction::Terminating,
             "maxGracefulTimeout": max_graceful_timeout,
             "_links": {
-                "subscription": format!("/mep/mec_app_support/v1/applications/{app}/subscriptions/{subscription_id}"),
-                "confirmTermination": format!("/mep/mec_app_support/v1/applications/{app}/confirm_termination"),
+                "subscription": format!(
+                    "{}{}",
+                    paths::EDGEGALLERY_PREFIX,
+                    paths::subscription(paths::APP_SUPPORT_V1, app, subscription_id)
+                ),
+                "confirmTermination": format!(
+                    "{}{}",
+                    paths::EDGEGALLERY_PREFIX,
+                    paths::confirm_termination(paths::APP_SUPPORT_V1, app)
+                ),
             },
         })),
         _ => None,

@@ -36,6 +36,7 @@ use crate::model::{
     SerAvailabilityNotificationSubscription, ServiceInfo, ServiceLivenessInfo,
     ServiceLivenessUpdate, SubscriptionLinkList, TimingCaps, TrafficRule, TransportInfo,
 };
+use crate::paths;
 use mec_core::client::{
     ApiRequest, ApiResponse, Auth, Error, HttpClient, HttpClientBuilder, TokenProvider,
     path_segment,
@@ -163,7 +164,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http: http.build()?,
-                app_support: format!("mec_app_support/{}", self.app_support_version),
+                app_support: relative(&paths::app_support(&self.app_support_version)).to_owned(),
                 liveness: self.liveness,
             }),
         })
@@ -183,7 +184,19 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-const SM: &str = "mec_service_mgmt/v1";
+/// The service management root, relative to the base URL.
+const SM: &str = relative(paths::SERVICE_MGMT);
+
+/// A path under the base URL (which may have a prefix such as `/mep`): the paths module's, without its `/`.
+const fn relative(path: &str) -> &str {
+    match path.as_bytes() {
+        [b'/', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(rest) => rest,
+            Err(_) => path,
+        },
+        _ => path,
+    }
+}
 
 impl Client {
     /// A builder for a client of the MEP whose API root is `base_url`: `http://host:port` for ETSI's layout,

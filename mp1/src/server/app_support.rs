@@ -242,24 +242,10 @@ where
 {
     let mut router = Router::new();
     // Served under v1 (MEC 011 2.x, EdgeGallery) and v2 (seen for 3.x deployments; shared/reference/etsi-mec011.md B.1).
-    for root in ["/mec_app_support/v1", "/mec_app_support/v2"] {
+    for root in crate::paths::APP_SUPPORT_ROOTS {
+        router = rule_routes::<S, T, TrafficRule>(router, root);
+        router = rule_routes::<S, T, DnsRule>(router, root);
         router = router
-            .route(
-                &format!("{root}/applications/{{app}}/traffic_rules"),
-                get(list_traffic_rules::<S>),
-            )
-            .route(
-                &format!("{root}/applications/{{app}}/traffic_rules/{{rule}}"),
-                get(get_traffic_rule::<S>).put(update_traffic_rule::<S>),
-            )
-            .route(
-                &format!("{root}/applications/{{app}}/dns_rules"),
-                get(list_dns_rules::<S>),
-            )
-            .route(
-                &format!("{root}/applications/{{app}}/dns_rules/{{rule}}"),
-                get(get_dns_rule::<S>).put(update_dns_rule::<S>),
-            )
             .route(
                 &format!("{root}/applications/{{app}}/subscriptions"),
                 get(list_subscriptions::<S>).post(create_subscription::<S>),
@@ -301,28 +287,131 @@ fn check_app(ctx: &RequestContext, app: &str) -> Result<(), ApiError> {
     ctx.check_owner(app)
 }
 
-async fn list_traffic_rules<S: AppSupport>(
+/// A kind of an app's rules (traffic, DNS): one set of handlers serves both.
+trait Rule: Validate + serde::Serialize + serde::de::DeserializeOwned + Send + 'static {
+    /// The collection's path segment (`traffic_rules`).
+    const SEGMENT: &'static str;
+    /// The id member, as named in the body and in problems (`trafficRuleId`).
+    const ID_MEMBER: &'static str;
+    /// The rule's id.
+    fn id(&self) -> &str;
+    fn list<S: AppSupport>(
+        s: &S,
+        ctx: RequestContext,
+        app: String,
+    ) -> impl Future<Output = Result<Vec<Self>, ApiError>> + Send;
+    fn get<S: AppSupport>(
+        s: &S,
+        ctx: RequestContext,
+        app: String,
+        id: String,
+    ) -> impl Future<Output = Result<Self, ApiError>> + Send;
+    fn update<S: AppSupport>(
+        s: &S,
+        ctx: RequestContext,
+        app: String,
+        id: String,
+        rule: Self,
+    ) -> impl Future<Output = Result<Self, ApiError>> + Send;
+}
+
+/// `impl Rule` for a rule type: its path segment, id member and field, and the trait's three methods for it.
+macro_rules! rule_kind {
+    ($rule:ty, $segment:literal, $member:literal, $field:ident, $list:ident, $get:ident, $update:ident) => {
+        impl Rule for $rule {
+            const SEGMENT: &'static str = $segment;
+            const ID_MEMBER: &'static str = $member;
+            fn id(&self) -> &str {
+                &self.$field
+            }
+            fn list<S: AppSupport>(
+                s: &S,
+                ctx: RequestContext,
+                app: String,
+            ) -> impl Future<Output = Result<Vec<Self>, ApiError>> + Send {
+                s.$list(ctx, app)
+            }
+            fn get<S: AppSupport>(
+                s: &S,
+                ctx: RequestContext,
+                app: String,
+                id: String,
+            ) -> impl Future<Output = Result<Self, ApiError>> + Send {
+                s.$get(ctx, app, id)
+            }
+            fn update<S: AppSupport>(
+                s: &S,
+                ctx: RequestContext,
+                app: String,
+                id: String,
+                rule: Self,
+            ) -> impl Future<Output = Result<Self, ApiError>> + Send {
+                s.$update(ctx, app, id, rule)
+            }
+        }
+    };
+}
+
+rule_kind!(
+    TrafficRule,
+    "traffic_rules",
+    "trafficRuleId",
+    traffic_rule_id,
+    list_traffic_rules,
+    get_traffic_rule,
+    update_traffic_rule
+);
+rule_kind!(
+    DnsRule,
+    "dns_rules",
+    "dnsRuleId",
+    dns_rule_id,
+    list_dns_rules,
+    get_dns_rule,
+    update_dns_rule
+);
+
+/// `GET` of the collection and `GET`/`PUT` of one rule of kind `R`, under `root`.
+fn rule_routes<S, T, R>(router: Router<T>, root: &str) -> Router<T>
+where
+    S: AppSupport,
+    Arc<S>: FromRef<T>,
+    T: Clone + Send + Sync + 'static,
+    R: Rule,
+{
+    router
+        .route(
+            &format!("{root}/applications/{{app}}/{}", R::SEGMENT),
+            get(list_rules::<S, R>),
+        )
+        .route(
+            &format!("{root}/applications/{{app}}/{}/{{rule}}", R::SEGMENT),
+            get(get_rule::<S, R>).put(update_rule::<S, R>),
+        )
+}
+
+async fn list_rules<S: AppSupport, R: Rule>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path(app): Path<String>,
-) -> Result<Json<Vec<TrafficRule>>, ApiError> {
+) -> Result<Json<Vec<R>>, ApiError> {
     check_app(&ctx, &app)?;
-    Ok(Json(s.list_traffic_rules(ctx, app).await?))
+    Ok(Json(R::list(&*s, ctx, app).await?))
 }
 
-async fn get_traffic_rule<S: AppSupport>(
+async fn get_rule<S: AppSupport, R: Rule>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path((app, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     check_app(&ctx, &app)?;
-    check_id("trafficRuleId", &id)?;
-    tagged(StatusCode::OK, &s.get_traffic_rule(ctx, app, id).await?)
+    check_id(R::ID_MEMBER, &id)?;
+    tagged(StatusCode::OK, &R::get(&*s, ctx, app, id).await?)
 }
 
-/// `PUT .../traffic_rules/{trafficRuleId}`. Existence comes before the body: a rule that does not exist is 404
+/// `PUT .../{traffic_rules,dns_rules}/{id}`. Existence comes before the body: a rule that does not exist is 404
 /// whatever the body says (then the body: 400 when invalid or naming another rule).
-async fn update_traffic_rule<S: AppSupport>(
+async fn update_rule<S: AppSupport, R: Rule>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     Path((app, id)): Path<(String, String)>,
@@ -330,74 +419,22 @@ async fn update_traffic_rule<S: AppSupport>(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     check_app(&ctx, &app)?;
-    check_id("trafficRuleId", &id)?;
-    let current = s
-        .get_traffic_rule(ctx.clone(), app.clone(), id.clone())
-        .await?;
-    let rule: TrafficRule = parse_json(&headers, &body)?;
+    check_id(R::ID_MEMBER, &id)?;
+    let current = R::get(&*s, ctx.clone(), app.clone(), id.clone()).await?;
+    let rule: R = parse_json(&headers, &body)?;
     rule.validate().map_err(bad)?;
-    if rule.traffic_rule_id != id {
-        return Err(ApiError::bad_request(
-            "trafficRuleId: differs from the trafficRuleId in the path",
-        ));
+    if rule.id() != id {
+        return Err(ApiError::bad_request(format!(
+            "{0}: differs from the {0} in the path",
+            R::ID_MEMBER
+        )));
     }
     if !S::CHECKS_IF_MATCH
         && let Some(if_match) = &ctx.if_match
     {
         check_if_match(if_match, &current)?;
     }
-    tagged(
-        StatusCode::OK,
-        &s.update_traffic_rule(ctx, app, id, rule).await?,
-    )
-}
-
-async fn list_dns_rules<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path(app): Path<String>,
-) -> Result<Json<Vec<DnsRule>>, ApiError> {
-    check_app(&ctx, &app)?;
-    Ok(Json(s.list_dns_rules(ctx, app).await?))
-}
-
-async fn get_dns_rule<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path((app, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    check_app(&ctx, &app)?;
-    check_id("dnsRuleId", &id)?;
-    tagged(StatusCode::OK, &s.get_dns_rule(ctx, app, id).await?)
-}
-
-/// `PUT .../dns_rules/{dnsRuleId}`: existence first, then the body (as for traffic rules).
-async fn update_dns_rule<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path((app, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    check_app(&ctx, &app)?;
-    check_id("dnsRuleId", &id)?;
-    let current = s.get_dns_rule(ctx.clone(), app.clone(), id.clone()).await?;
-    let rule: DnsRule = parse_json(&headers, &body)?;
-    rule.validate().map_err(bad)?;
-    if rule.dns_rule_id != id {
-        return Err(ApiError::bad_request(
-            "dnsRuleId: differs from the dnsRuleId in the path",
-        ));
-    }
-    if !S::CHECKS_IF_MATCH
-        && let Some(if_match) = &ctx.if_match
-    {
-        check_if_match(if_match, &current)?;
-    }
-    tagged(
-        StatusCode::OK,
-        &s.update_dns_rule(ctx, app, id, rule).await?,
-    )
+    tagged(StatusCode::OK, &R::update(&*s, ctx, app, id, rule).await?)
 }
 
 async fn list_subscriptions<S: AppSupport>(

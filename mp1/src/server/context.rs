@@ -81,7 +81,7 @@ impl RequestContext {
         } else {
             self.app_support_version.as_str()
         };
-        format!("/mec_app_support/{v}")
+        crate::paths::app_support(v)
     }
 
     /// Refuses the request unless it is unauthenticated or the caller is `app_instance_id` (403).
@@ -96,11 +96,9 @@ impl RequestContext {
     }
 }
 
-/// The API roots this crate's routers serve; what precedes the first of them in the request path is the mount point.
-const API_ROOTS: [&str; 2] = ["/mec_service_mgmt/", "/mec_app_support/"];
-
+/// What precedes the first API name ([`crate::paths::API_NAMES`]) in the request path: the mount point.
 fn base_path_of(path: &str) -> String {
-    API_ROOTS
+    crate::paths::API_NAMES
         .iter()
         .filter_map(|root| path.find(root))
         .min()

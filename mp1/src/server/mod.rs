@@ -98,7 +98,7 @@ fn not_implemented<T>(operation: &str) -> std::future::Ready<Result<T, ApiError>
 
 /// The href of a subscription of `app` under the API `root` (`/mec_service_mgmt/v1`, `/mec_app_support/v1`).
 fn subscription_href(ctx: &RequestContext, root: &str, app: &str, id: &str) -> String {
-    ctx.href(&format!("{root}/applications/{app}/subscriptions/{id}"))
+    ctx.href(&crate::paths::subscription(root, app, id))
 }
 
 /// The link list of an app's subscriptions of one type (`rel` for 2.1.1 readers, `subscriptionType` for 3.x).
@@ -115,7 +115,7 @@ fn subscription_link_list(
     SubscriptionLinkList {
         links: SubscriptionLinkListLinks {
             self_: LinkType {
-                href: ctx.href(&format!("{root}/applications/{app}/subscriptions")),
+                href: ctx.href(&crate::paths::subscriptions(root, app)),
             },
             subscriptions: ids
                 .iter()

@@ -208,7 +208,7 @@ pub trait ServiceManagement: Send + Sync + 'static {
     }
 }
 
-const ROOT: &str = "/mec_service_mgmt/v1";
+use crate::paths::SERVICE_MGMT as ROOT;
 
 /// The routes of the service management API over a state `T` from which the implementation can be had, for
 /// merging into a vendor's own stateful router.
@@ -262,7 +262,8 @@ fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInf
     let Some(id) = s.ser_instance_id.as_deref() else {
         return s;
     };
-    let path = format!("{ROOT}/applications/{app}/services/{id}");
+    let path = crate::paths::app_service(app, id);
+    let liveness = crate::paths::liveness(app, id);
     let beats = s.liveness_interval.is_some_and(|i| i > 0);
     let links = s.links.get_or_insert_with(ServiceLinks::default);
     if beats {
@@ -271,12 +272,12 @@ fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInf
         if ctx.base_path == EDGEGALLERY_PREFIX {
             let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
             if self_link.liveness.is_none() {
-                self_link.liveness = Some(ctx.path(&format!("{path}/liveness")));
+                self_link.liveness = Some(ctx.path(&liveness));
             }
         }
         if links.liveness.is_none() {
             links.liveness = Some(LinkType {
-                href: ctx.href(&format!("{path}/liveness")),
+                href: ctx.href(&liveness),
             });
         }
     }
@@ -287,8 +288,7 @@ fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInf
     s
 }
 
-/// The path prefix of EdgeGallery's Mp1 layout.
-const EDGEGALLERY_PREFIX: &str = "/mep";
+use crate::paths::EDGEGALLERY_PREFIX;
 
 fn owner_of(s: &ServiceInfo) -> Option<String> {
     s.links.as_ref().and_then(|l| l.app_instance_id.clone())
@@ -372,7 +372,7 @@ async fn register_service<S: ServiceManagement>(
             "the implementation returned a service without serInstanceId",
         ));
     };
-    let location = ctx.href(&format!("{ROOT}/applications/{app}/services/{id}"));
+    let location = ctx.href(&crate::paths::app_service(&app, &id));
     Ok(Created::new(location, with_links(&ctx, &app, created)).into_response())
 }
 
