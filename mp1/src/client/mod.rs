@@ -32,7 +32,7 @@
 
 use crate::model::{
     AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
-    AppTerminationNotificationSubscription, CurrentTime, DnsRule, LocalityType, OperationAction,
+    AppTerminationNotificationSubscription, CurrentTime, DnsRule, OperationAction,
     SerAvailabilityNotificationSubscription, ServiceInfo, ServiceLivenessInfo,
     ServiceLivenessUpdate, SubscriptionLinkList, TimingCaps, TrafficRule, TransportInfo,
 };
@@ -314,103 +314,17 @@ impl Client {
     }
 }
 
-/// The discovery filters of `GET /services` (ETSI allows at most one of `ser_instance_id`, `ser_name` and
+/// The discovery filters of `GET /services`: the model's [`ServiceFilter`](crate::model::ServiceFilter), the
+/// same type a server parses and matches (ETSI allows at most one of `ser_instance_id`, `ser_name` and
 /// `ser_category_id`; the client refuses more before sending).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[must_use]
-pub struct ServiceQuery {
-    ser_instance_ids: Vec<String>,
-    ser_names: Vec<String>,
-    ser_category_id: Option<String>,
-    consumed_local_only: Option<bool>,
-    is_local: Option<bool>,
-    scope_of_locality: Option<LocalityType>,
+pub type ServiceQuery = crate::model::ServiceFilter;
+
+/// Puts a filter's query pairs on a request.
+trait ApplyQuery {
+    fn apply(&self, request: ApiRequest) -> Result<ApiRequest, Error>;
 }
 
-impl ServiceQuery {
-    /// No filter: every service.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a service instance id (repeat for several).
-    pub fn ser_instance_id(mut self, id: impl Into<String>) -> Self {
-        self.ser_instance_ids.push(id.into());
-        self
-    }
-
-    /// Adds a service name (repeat for several).
-    pub fn ser_name(mut self, name: impl Into<String>) -> Self {
-        self.ser_names.push(name.into());
-        self
-    }
-
-    /// Only services of this category.
-    pub fn ser_category_id(mut self, id: impl Into<String>) -> Self {
-        self.ser_category_id = Some(id.into());
-        self
-    }
-
-    /// Only services whose `consumedLocalOnly` is this.
-    pub fn consumed_local_only(mut self, value: bool) -> Self {
-        self.consumed_local_only = Some(value);
-        self
-    }
-
-    /// Only services whose `isLocal` is this.
-    pub fn is_local(mut self, value: bool) -> Self {
-        self.is_local = Some(value);
-        self
-    }
-
-    /// Only services of this scope.
-    pub fn scope_of_locality(mut self, scope: LocalityType) -> Self {
-        self.scope_of_locality = Some(scope);
-        self
-    }
-
-    /// The query parameters, as sent (repeated keys for lists).
-    pub fn to_pairs(&self) -> Result<Vec<(String, String)>, Error> {
-        let exclusive = [
-            !self.ser_instance_ids.is_empty(),
-            !self.ser_names.is_empty(),
-            self.ser_category_id.is_some(),
-        ];
-        if exclusive.iter().filter(|x| **x).count() > 1 {
-            return Err(Error::InvalidRequest(
-                "give at most one of ser_instance_id, ser_name and ser_category_id".to_owned(),
-            ));
-        }
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        pairs.extend(
-            self.ser_instance_ids
-                .iter()
-                .map(|v| ("ser_instance_id".to_owned(), v.clone())),
-        );
-        pairs.extend(
-            self.ser_names
-                .iter()
-                .map(|v| ("ser_name".to_owned(), v.clone())),
-        );
-        if let Some(v) = &self.ser_category_id {
-            pairs.push(("ser_category_id".to_owned(), v.clone()));
-        }
-        if let Some(v) = self.consumed_local_only {
-            pairs.push(("consumed_local_only".to_owned(), v.to_string()));
-        }
-        if let Some(v) = self.is_local {
-            pairs.push(("is_local".to_owned(), v.to_string()));
-        }
-        if let Some(v) = &self.scope_of_locality {
-            let s = serde_json::to_value(v)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            pairs.push(("scope_of_locality".to_owned(), s));
-        }
-        Ok(pairs)
-    }
-
+impl ApplyQuery for ServiceQuery {
     fn apply(&self, mut request: ApiRequest) -> Result<ApiRequest, Error> {
         for (k, v) in self.to_pairs()? {
             request = request.query(k, v);

@@ -7,6 +7,7 @@
 mod app_support;
 mod common;
 mod dns_rules;
+mod filter;
 mod notifications;
 mod registrations;
 mod services;
@@ -20,6 +21,7 @@ pub use common::{
     CategoryRef, LinkType, SubscriptionLink, SubscriptionLinkList, SubscriptionLinkListLinks,
 };
 pub use dns_rules::*;
+pub use filter::ServiceFilter;
 pub use mec_core::{ProblemDetails, TimeStamp};
 pub use notifications::*;
 pub use registrations::*;

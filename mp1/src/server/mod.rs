@@ -33,16 +33,16 @@ mod app_support;
 mod auth;
 mod context;
 mod dispatcher;
-mod filter;
 mod service_mgmt;
 
+/// The discovery filter, now a model type shared with the client.
+pub use crate::model::ServiceFilter;
 pub use app_support::{AppSupport, app_support_routes};
 pub use auth::{TokenValidator, require_bearer};
 pub use context::{Caller, PublicUrl, RequestContext, RequestScheme};
 pub use dispatcher::{
     DeliveryOutcome, DeliveryReport, DispatchError, DispatcherConfig, NotificationDispatcher,
 };
-pub use filter::ServiceFilter;
 pub use service_mgmt::{ServiceManagement, service_management_routes, service_representation};
 
 use axum::Router;

@@ -1,11 +1,11 @@
 //! The service management API (`mec_service_mgmt/v1`): the trait a vendor implements and its routes.
 
 use super::context::RequestContext;
-use super::filter::ServiceFilter;
 use super::{
     Created, check_id, check_if_match, not_implemented, subscription_href, subscription_link_list,
     tagged,
 };
+use crate::model::ServiceFilter;
 use crate::model::{
     LinkType, SER_AVAILABILITY_SUBSCRIPTION_TYPE, SerAvailabilityNotificationSubscription,
     ServiceInfo, ServiceLinks, ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink,

@@ -1,7 +1,7 @@
-//! The service discovery filter (`GET /services` query parameters, MEC 011 clause 8.2.3.3.1): parsed once,
-//! matched against each service.
+//! The service discovery filter (`GET /services` query parameters, MEC 011 clause 8.2.3.3.1), one type for both
+//! sides: the client builds it and writes its query pairs, a server parses it and matches each service.
 
-use crate::model::{LocalityType, ServiceInfo};
+use super::{LocalityType, ServiceInfo};
 use mec_core::server::ApiError;
 
 /// The discovery filters of `GET /services` and `GET /applications/{appInstanceId}/services`, parsed and checked.
@@ -11,6 +11,7 @@ use mec_core::server::ApiError;
 /// `ser_name` and `ser_category_id` (`Query.Ser_*` descriptions in the 2.1.1 service management API); unknown
 /// parameters are refused, as ETSI's conformance tests expect (TC_MEC_SRV_SAQ_001_BR).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 pub struct ServiceFilter {
     /// `ser_instance_id`: only these service instances.
     pub ser_instance_ids: Vec<String>,
@@ -27,6 +28,89 @@ pub struct ServiceFilter {
 }
 
 impl ServiceFilter {
+    /// No filter: every service.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a service instance id (repeat for several).
+    pub fn ser_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.ser_instance_ids.push(id.into());
+        self
+    }
+
+    /// Adds a service name (repeat for several).
+    pub fn ser_name(mut self, name: impl Into<String>) -> Self {
+        self.ser_names.push(name.into());
+        self
+    }
+
+    /// Only services of this category.
+    pub fn ser_category_id(mut self, id: impl Into<String>) -> Self {
+        self.ser_category_id = Some(id.into());
+        self
+    }
+
+    /// Only services whose `consumedLocalOnly` is this.
+    pub fn consumed_local_only(mut self, value: bool) -> Self {
+        self.consumed_local_only = Some(value);
+        self
+    }
+
+    /// Only services whose `isLocal` is this.
+    pub fn is_local(mut self, value: bool) -> Self {
+        self.is_local = Some(value);
+        self
+    }
+
+    /// Only services of this scope.
+    pub fn scope_of_locality(mut self, scope: LocalityType) -> Self {
+        self.scope_of_locality = Some(scope);
+        self
+    }
+
+    /// The query parameters, as sent (repeated keys for lists); refused when more than one of
+    /// `ser_instance_id`, `ser_name` and `ser_category_id` is given.
+    pub fn to_pairs(&self) -> Result<Vec<(String, String)>, mec_core::client::Error> {
+        self.check_exclusive()
+            .map_err(|e| mec_core::client::Error::InvalidRequest(e.problem().detail.clone()))?;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut push = |k: &str, v: String| pairs.push((k.to_owned(), v));
+        for v in &self.ser_instance_ids {
+            push("ser_instance_id", v.clone());
+        }
+        for v in &self.ser_names {
+            push("ser_name", v.clone());
+        }
+        if let Some(v) = &self.ser_category_id {
+            push("ser_category_id", v.clone());
+        }
+        if let Some(v) = self.consumed_local_only {
+            push("consumed_local_only", v.to_string());
+        }
+        if let Some(v) = self.is_local {
+            push("is_local", v.to_string());
+        }
+        if let Some(v) = &self.scope_of_locality {
+            push("scope_of_locality", v.as_str().to_owned());
+        }
+        Ok(pairs)
+    }
+
+    fn check_exclusive(&self) -> Result<(), ApiError> {
+        let exclusive = [
+            !self.ser_instance_ids.is_empty(),
+            !self.ser_names.is_empty(),
+            self.ser_category_id.is_some(),
+        ];
+        if exclusive.iter().filter(|set| **set).count() > 1 {
+            return Err(ApiError::bad_request(
+                "at most one of ser_instance_id, ser_name and ser_category_id may be given",
+            ));
+        }
+        Ok(())
+    }
+
     /// Parses a raw query string (without `?`); `None` is no filter.
     pub fn parse(raw_query: Option<&str>) -> Result<Self, ApiError> {
         let mut f = Self::default();
@@ -73,16 +157,7 @@ impl ServiceFilter {
                 }
             }
         }
-        let exclusive = [
-            !f.ser_instance_ids.is_empty(),
-            !f.ser_names.is_empty(),
-            f.ser_category_id.is_some(),
-        ];
-        if exclusive.iter().filter(|set| **set).count() > 1 {
-            return Err(ApiError::bad_request(
-                "at most one of ser_instance_id, ser_name and ser_category_id may be given",
-            ));
-        }
+        f.check_exclusive()?;
         Ok(f)
     }
 
