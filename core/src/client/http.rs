@@ -270,7 +270,8 @@ impl HttpClient {
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
             }
-            if let Some(token) = self.inner.auth.token().await? {
+            let token = self.inner.auth.token().await?;
+            if let Some(token) = &token {
                 builder = builder.bearer_auth(token);
             }
             if let Some(body) = &request.body {
@@ -287,7 +288,14 @@ impl HttpClient {
                     body,
                 });
             }
-            if status == 401 && !retried && self.inner.auth.invalidate().await {
+            if status == 401
+                && !retried
+                && self
+                    .inner
+                    .auth
+                    .invalidate_refused(token.as_deref().unwrap_or_default())
+                    .await
+            {
                 retried = true;
                 continue;
             }

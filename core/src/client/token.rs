@@ -59,6 +59,14 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     async fn invalidate(&self) -> bool {
         false
     }
+
+    /// Forgets `refused`, the token a request was refused with (401), unless a newer token has replaced it
+    /// meanwhile: then that one is kept, so concurrent 401s do not throw away a token fetched for them. Returns
+    /// whether a retry could help. Defaults to [`invalidate`](Self::invalidate).
+    async fn invalidate_refused(&self, refused: &str) -> bool {
+        let _ = refused;
+        self.invalidate().await
+    }
 }
 
 /// Sends no `Authorization` header.
@@ -205,11 +213,40 @@ impl TokenProvider for AkSkTokenProvider {
         *self.cached.lock().await = None;
         true
     }
+
+    async fn invalidate_refused(&self, refused: &str) -> bool {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|c| c.token == refused) {
+            *cached = None;
+        }
+        true
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_401_forgets_the_refused_token_only() {
+        let provider = AkSkTokenProvider::new(
+            reqwest::Client::new(),
+            url::Url::parse("http://127.0.0.1:9/mep/token").unwrap(),
+            Credentials::new("ak", "sk"),
+            crate::time::system_clock(),
+        );
+        let cache = |token: &str| Cached {
+            token: token.to_owned(),
+            expires_at: SystemTime::now() + Duration::from_secs(3600),
+        };
+        // Another request's 401 fetched "new" meanwhile: a late 401 for "old" keeps it.
+        *provider.cached.lock().await = Some(cache("new"));
+        assert!(provider.invalidate_refused("old").await);
+        assert_eq!(provider.token().await.unwrap().as_deref(), Some("new"));
+        // The 401 for the token in the cache forgets it.
+        assert!(provider.invalidate_refused("new").await);
+        assert!(provider.cached.lock().await.is_none());
+    }
 
     #[test]
     fn token_response_reads_fractional_and_integer_expiry() {
