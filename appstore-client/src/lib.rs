@@ -191,27 +191,9 @@ pub(crate) fn appstore_error(e: Error) -> Error {
     }
 }
 
-/// A transport failure, with the chain of causes in the message (a cut connection says so).
+/// A transport failure (the causes are the error's sources: `Error::report` says them all).
 pub(crate) fn transport(e: reqwest::Error) -> Error {
-    let kind = if e.is_timeout() {
-        mec_core::client::TransportErrorKind::Timeout
-    } else if e.is_connect() {
-        mec_core::client::TransportErrorKind::Connect
-    } else {
-        mec_core::client::TransportErrorKind::Io
-    };
-    let mut message = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        message.push_str(": ");
-        message.push_str(&c.to_string());
-        cause = c.source();
-    }
-    Error::Transport {
-        kind,
-        message,
-        source: Some(Box::new(e)),
-    }
+    Error::from_reqwest(e)
 }
 
 /// Decodes a successful answer; an HTML page (the portal's sign-in page, reached by redirection) says so.

@@ -570,7 +570,7 @@ async fn main() -> ExitCode {
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mec-appstore: {e}");
+            eprintln!("mec-appstore: {}", mec_core::client::report(e.as_ref()));
             ExitCode::from(1)
         }
     }

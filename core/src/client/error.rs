@@ -150,9 +150,28 @@ impl Error {
     }
 }
 
+/// An error and every cause under it on one line, each said once (a cause whose text ends the line so far, as a
+/// wrapped error's message often does, is not repeated).
+pub fn report(error: &(dyn StdError + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
 #[cfg(feature = "client")]
 impl Error {
-    pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
+    /// A failure of reqwest's: its kind, its own message, and the error itself as the [source](StdError::source)
+    /// (so that the message does not repeat the causes a reporter prints; [`report`](Self::report) gives them
+    /// all on one line).
+    pub fn from_reqwest(e: reqwest::Error) -> Self {
         if e.is_builder() {
             return Self::InvalidRequest(e.to_string());
         }
@@ -165,18 +184,17 @@ impl Error {
         } else {
             TransportErrorKind::Other
         };
-        let mut message = e.to_string();
-        let mut cause = StdError::source(&e);
-        while let Some(c) = cause {
-            message.push_str(": ");
-            message.push_str(&c.to_string());
-            cause = c.source();
-        }
         Self::Transport {
             kind,
-            message,
+            message: e.to_string(),
             source: Some(Box::new(e)),
         }
+    }
+
+    /// The error and every cause under it on one line (`error sending request ...: ...: Connection refused`),
+    /// for a person to read.
+    pub fn report(&self) -> String {
+        report(self)
     }
 }
 
@@ -205,6 +223,27 @@ mod tests {
         assert!(t.is_retryable() && t.status().is_none());
         assert!(!Error::InvalidRequest("x".into()).is_retryable());
         assert_eq!(e(404).problem().map(|p| p.detail.as_str()), Some("x"));
+    }
+
+    #[tokio::test]
+    async fn a_transport_error_says_its_causes_once() {
+        // Nothing listens on port 1 of the loopback address: the connection is refused.
+        let e = Error::from_reqwest(reqwest::get("http://127.0.0.1:1/").await.unwrap_err());
+        assert!(e.is_retryable());
+        let shown = e.to_string();
+        let report = e.report();
+        let source = StdError::source(&e).unwrap().to_string();
+        assert!(shown.ends_with(&source), "{shown}");
+        // Each cause appears once in the report, and the Display leaves the causes to the reporter.
+        let deepest = {
+            let mut c: &dyn StdError = &e;
+            while let Some(next) = c.source() {
+                c = next;
+            }
+            c.to_string()
+        };
+        assert!(!shown.contains(&deepest), "{shown}");
+        assert_eq!(report.matches(&deepest).count(), 1, "{report}");
     }
 
     #[test]

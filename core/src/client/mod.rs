@@ -7,7 +7,7 @@ mod http;
 #[cfg(feature = "client")]
 mod token;
 
-pub use error::{Error, TransportErrorKind};
+pub use error::{Error, TransportErrorKind, report};
 #[cfg(feature = "client")]
 pub use http::{ApiRequest, ApiResponse, Auth, HttpClient, HttpClientBuilder, path_segment};
 #[cfg(feature = "client")]
