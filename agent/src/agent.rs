@@ -221,23 +221,9 @@ impl Agent {
     }
 }
 
-/// An error and its causes on one line. The MEP client's errors already tell their causes, so the walk stops
-/// at the first.
+/// An error and its causes on one line, each said once.
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    if e.is::<ClientError>() {
-        return text;
-    }
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        if c.is::<ClientError>() {
-            break;
-        }
-        cause = c.source();
-    }
-    text
+    mec_core::client::report(e)
 }
 
 /// Whether a failed request may succeed later.
