@@ -2,14 +2,11 @@
 //! implements and its routes.
 
 use super::context::RequestContext;
-use super::{
-    Created, check_id, check_if_match, not_implemented, subscription_href, subscription_link_list,
-    tagged,
-};
+use super::{Created, check_id, check_if_match, not_implemented, tagged};
 use crate::model::{
-    APP_TERMINATION_SUBSCRIPTION_TYPE, AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
-    AppTerminationNotificationSubscription, CurrentTime, DnsRule, LinkType, SubscriptionLinkList,
-    SubscriptionSelfLinks, TimingCaps, TrafficRule, Validate,
+    AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
+    AppTerminationNotificationSubscription, CurrentTime, DnsRule, TimingCaps, TrafficRule,
+    Validate,
 };
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -245,15 +242,10 @@ where
     for root in crate::paths::APP_SUPPORT_ROOTS {
         router = rule_routes::<S, T, TrafficRule>(router, root);
         router = rule_routes::<S, T, DnsRule>(router, root);
+        router = super::subscriptions::routes::<S, T, AppTerminationNotificationSubscription>(
+            router, root,
+        );
         router = router
-            .route(
-                &format!("{root}/applications/{{app}}/subscriptions"),
-                get(list_subscriptions::<S>).post(create_subscription::<S>),
-            )
-            .route(
-                &format!("{root}/applications/{{app}}/subscriptions/{{subscription_id}}"),
-                get(get_subscription::<S>).delete(delete_subscription::<S>),
-            )
             .route(
                 &format!("{root}/applications/{{app}}/confirm_ready"),
                 post(confirm_ready::<S>),
@@ -435,84 +427,6 @@ async fn update_rule<S: AppSupport, R: Rule>(
         check_if_match(if_match, &current)?;
     }
     tagged(StatusCode::OK, &R::update(&*s, ctx, app, id, rule).await?)
-}
-
-async fn list_subscriptions<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path(app): Path<String>,
-) -> Result<Json<SubscriptionLinkList>, ApiError> {
-    check_app(&ctx, &app)?;
-    let ids = s
-        .list_termination_subscriptions(ctx.clone(), app.clone())
-        .await?;
-    Ok(Json(subscription_link_list(
-        &ctx,
-        &ctx.app_support_root(),
-        &app,
-        &ids,
-        APP_TERMINATION_SUBSCRIPTION_TYPE,
-    )))
-}
-
-async fn create_subscription<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path(app): Path<String>,
-    Json(mut subscription): Json<AppTerminationNotificationSubscription>,
-) -> Result<Response, ApiError> {
-    check_app(&ctx, &app)?;
-    subscription.validate().map_err(bad)?;
-    if subscription.subscription_type != APP_TERMINATION_SUBSCRIPTION_TYPE {
-        return Err(ApiError::bad_request(format!(
-            "subscriptionType: must be {APP_TERMINATION_SUBSCRIPTION_TYPE}"
-        )));
-    }
-    // An app subscribes to its own termination (MEC 011 AppTerminationNotificationSubscription.appInstanceId).
-    if subscription.app_instance_id != app {
-        return Err(ApiError::bad_request(format!(
-            "appInstanceId: {:?} is not the app instance of the path",
-            subscription.app_instance_id
-        )));
-    }
-    subscription.links = None;
-    let id = s
-        .create_termination_subscription(ctx.clone(), app.clone(), subscription.clone())
-        .await?;
-    let href = subscription_href(&ctx, &ctx.app_support_root(), &app, &id);
-    subscription.links = Some(SubscriptionSelfLinks {
-        self_: LinkType { href: href.clone() },
-    });
-    Ok(Created::new(href, subscription).into_response())
-}
-
-async fn get_subscription<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path((app, id)): Path<(String, String)>,
-) -> Result<Json<AppTerminationNotificationSubscription>, ApiError> {
-    check_app(&ctx, &app)?;
-    check_id("subscriptionId", &id)?;
-    let mut sub = s
-        .get_termination_subscription(ctx.clone(), app.clone(), id.clone())
-        .await?;
-    sub.links = Some(SubscriptionSelfLinks {
-        self_: LinkType {
-            href: subscription_href(&ctx, &ctx.app_support_root(), &app, &id),
-        },
-    });
-    Ok(Json(sub))
-}
-
-async fn delete_subscription<S: AppSupport>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path((app, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    check_app(&ctx, &app)?;
-    check_id("subscriptionId", &id)?;
-    s.delete_termination_subscription(ctx, app, id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn confirm_ready<S: AppSupport>(

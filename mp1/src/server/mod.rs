@@ -34,6 +34,7 @@ mod auth;
 mod context;
 mod dispatcher;
 mod service_mgmt;
+mod subscriptions;
 
 /// The discovery filter, now a model type shared with the client.
 pub use crate::model::ServiceFilter;
@@ -94,39 +95,6 @@ fn not_implemented<T>(operation: &str) -> std::future::Ready<Result<T, ApiError>
     std::future::ready(Err(ApiError::not_implemented(format!(
         "{operation} is not offered by this MEP"
     ))))
-}
-
-/// The href of a subscription of `app` under the API `root` (`/mec_service_mgmt/v1`, `/mec_app_support/v1`).
-fn subscription_href(ctx: &RequestContext, root: &str, app: &str, id: &str) -> String {
-    ctx.href(&crate::paths::subscription(root, app, id))
-}
-
-/// The link list of an app's subscriptions of one type (`rel` for 2.1.1 readers, `subscriptionType` for 3.x).
-fn subscription_link_list(
-    ctx: &RequestContext,
-    root: &str,
-    app: &str,
-    ids: &[String],
-    subscription_type: &str,
-) -> crate::model::SubscriptionLinkList {
-    use crate::model::{
-        LinkType, SubscriptionLink, SubscriptionLinkList, SubscriptionLinkListLinks,
-    };
-    SubscriptionLinkList {
-        links: SubscriptionLinkListLinks {
-            self_: LinkType {
-                href: ctx.href(&crate::paths::subscriptions(root, app)),
-            },
-            subscriptions: ids
-                .iter()
-                .map(|id| SubscriptionLink {
-                    href: subscription_href(ctx, root, app, id),
-                    rel: Some(subscription_type.to_owned()),
-                    subscription_type: Some(subscription_type.to_owned()),
-                })
-                .collect(),
-        },
-    }
 }
 
 /// A 201 Created response: the resource as JSON and its `Location`.

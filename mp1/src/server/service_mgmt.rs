@@ -1,15 +1,11 @@
 //! The service management API (`mec_service_mgmt/v1`): the trait a vendor implements and its routes.
 
 use super::context::RequestContext;
-use super::{
-    Created, check_id, check_if_match, not_implemented, subscription_href, subscription_link_list,
-    tagged,
-};
+use super::{Created, check_id, check_if_match, not_implemented, tagged};
 use crate::model::ServiceFilter;
 use crate::model::{
-    LinkType, SER_AVAILABILITY_SUBSCRIPTION_TYPE, SerAvailabilityNotificationSubscription,
-    ServiceInfo, ServiceLinks, ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink,
-    SubscriptionLinkList, SubscriptionSelfLinks, TransportInfo, Validate,
+    LinkType, SerAvailabilityNotificationSubscription, ServiceInfo, ServiceLinks,
+    ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink, TransportInfo, Validate,
 };
 use axum::Router;
 use axum::extract::{FromRef, RawQuery, State};
@@ -218,7 +214,7 @@ where
     Arc<S>: FromRef<T>,
     T: Clone + Send + Sync + 'static,
 {
-    Router::new()
+    let router = Router::new()
         .route(&format!("{ROOT}/services"), get(list_services::<S>))
         .route(
             &format!("{ROOT}/services/{{service_id}}"),
@@ -240,15 +236,8 @@ where
             get(get_liveness::<S>)
                 .patch(update_liveness::<S>)
                 .put(update_liveness::<S>),
-        )
-        .route(
-            &format!("{ROOT}/applications/{{app}}/subscriptions"),
-            get(list_subscriptions::<S>).post(create_subscription::<S>),
-        )
-        .route(
-            &format!("{ROOT}/applications/{{app}}/subscriptions/{{subscription_id}}"),
-            get(get_subscription::<S>).delete(delete_subscription::<S>),
-        )
+        );
+    super::subscriptions::routes::<S, T, SerAvailabilityNotificationSubscription>(router, ROOT)
 }
 
 /// A service as the router serves it to `ctx`'s caller: with its links filled in (`_links.self`,
@@ -475,81 +464,4 @@ async fn update_liveness<S: ServiceManagement>(
             None => StatusCode::NO_CONTENT.into_response(),
         },
     )
-}
-
-async fn list_subscriptions<S: ServiceManagement>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path(app): Path<String>,
-) -> Result<Json<SubscriptionLinkList>, ApiError> {
-    check_id("appInstanceId", &app)?;
-    ctx.check_owner(&app)?;
-    let ids = s
-        .list_availability_subscriptions(ctx.clone(), app.clone())
-        .await?;
-    Ok(Json(subscription_link_list(
-        &ctx,
-        ROOT,
-        &app,
-        &ids,
-        SER_AVAILABILITY_SUBSCRIPTION_TYPE,
-    )))
-}
-
-async fn create_subscription<S: ServiceManagement>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path(app): Path<String>,
-    Json(mut subscription): Json<SerAvailabilityNotificationSubscription>,
-) -> Result<Response, ApiError> {
-    check_id("appInstanceId", &app)?;
-    ctx.check_owner(&app)?;
-    subscription
-        .validate()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if subscription.subscription_type != SER_AVAILABILITY_SUBSCRIPTION_TYPE {
-        return Err(ApiError::bad_request(format!(
-            "subscriptionType: must be {SER_AVAILABILITY_SUBSCRIPTION_TYPE}"
-        )));
-    }
-    subscription.links = None;
-    let id = s
-        .create_availability_subscription(ctx.clone(), app.clone(), subscription.clone())
-        .await?;
-    let href = subscription_href(&ctx, ROOT, &app, &id);
-    subscription.links = Some(SubscriptionSelfLinks {
-        self_: LinkType { href: href.clone() },
-    });
-    Ok(Created::new(href, subscription).into_response())
-}
-
-async fn get_subscription<S: ServiceManagement>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path((app, id)): Path<(String, String)>,
-) -> Result<Json<SerAvailabilityNotificationSubscription>, ApiError> {
-    check_id("appInstanceId", &app)?;
-    check_id("subscriptionId", &id)?;
-    ctx.check_owner(&app)?;
-    let mut sub = s
-        .get_availability_subscription(ctx.clone(), app.clone(), id.clone())
-        .await?;
-    sub.links = Some(SubscriptionSelfLinks {
-        self_: LinkType {
-            href: subscription_href(&ctx, ROOT, &app, &id),
-        },
-    });
-    Ok(Json(sub))
-}
-
-async fn delete_subscription<S: ServiceManagement>(
-    State(s): State<Arc<S>>,
-    ctx: RequestContext,
-    Path((app, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    check_id("appInstanceId", &app)?;
-    check_id("subscriptionId", &id)?;
-    ctx.check_owner(&app)?;
-    s.delete_availability_subscription(ctx, app, id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
