@@ -254,20 +254,19 @@ pub struct ServiceLinks {
 ///
 /// `consumedLocalOnly` and `isLocal` are kept as sent: ETSI defaults an absent value to `true`, EdgeGallery omits
 /// `false` in its answers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// It is written through [`ServiceView`], which a server also uses to write a service it holds with links of its
+/// own, without copying it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceInfo {
     /// Service instance id, assigned by the MEP.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ser_instance_id: Option<String>,
     /// Service name.
     pub ser_name: String,
     /// Service category (EdgeGallery's all-empty category reads as absent).
-    #[serde(
-        default,
-        deserialize_with = "blank_struct_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "blank_struct_as_none")]
     pub ser_category: Option<CategoryRef>,
     /// Service version.
     pub version: String,
@@ -275,40 +274,28 @@ pub struct ServiceInfo {
     pub state: ServiceState,
     /// A transport from `GET /transports`, by id (instead of `transportInfo`; EdgeGallery's `""` reads as
     /// absent).
-    #[serde(
-        default,
-        deserialize_with = "empty_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub transport_id: Option<String>,
     /// The transport (EdgeGallery's all-empty transport, written for a service registered without one, reads as
     /// absent).
-    #[serde(
-        default,
-        deserialize_with = "blank_struct_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "blank_struct_as_none")]
     pub transport_info: Option<TransportInfo>,
     /// How messages are serialized.
     pub serializer: SerializerType,
     /// Where the service is available (`""` reads as absent).
-    #[serde(
-        default,
-        deserialize_with = "blank_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "blank_as_none")]
     pub scope_of_locality: Option<LocalityType>,
     /// Whether only local apps may consume it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub consumed_local_only: Option<bool>,
     /// Whether it runs on the local MEC host.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub is_local: Option<bool>,
     /// Heartbeat interval in seconds (2.2.1+); 0 in a request lets the MEP choose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub liveness_interval: Option<u32>,
     /// Links (2.2.1+).
-    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_links", default)]
     pub links: Option<ServiceLinks>,
 }
 
@@ -366,6 +353,79 @@ impl ServiceInfo {
             .as_ref()
             .map(|l| l.href.as_str())
             .or_else(|| links.self_.as_ref().and_then(|s| s.liveness.as_deref()))
+    }
+}
+
+/// A [`ServiceInfo`] as it is written, borrowed, with its `_links` possibly taken from elsewhere: a server holding
+/// services shared writes each with the links of the request it answers, without copying the service.
+///
+/// ```
+/// use mec_mp1::model::{LinkType, ServiceInfo, ServiceLinks, ServiceView, SerializerType, ServiceState};
+///
+/// let service = ServiceInfo::new("rnis".into(), "1.0".into(), ServiceState::Active, SerializerType::Json);
+/// let links = ServiceLinks { liveness: Some(LinkType { href: "http://mep/liveness".into() }), ..Default::default() };
+/// let json = serde_json::to_value(ServiceView::new(&service).links(Some(&links))).unwrap();
+/// assert_eq!(json["_links"]["liveness"]["href"], "http://mep/liveness");
+/// assert_eq!(serde_json::to_value(&service).unwrap(), serde_json::to_value(ServiceView::new(&service)).unwrap());
+/// ```
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ser_instance_id: Option<&'a str>,
+    ser_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ser_category: Option<&'a CategoryRef>,
+    version: &'a str,
+    state: &'a ServiceState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport_info: Option<&'a TransportInfo>,
+    serializer: &'a SerializerType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope_of_locality: Option<&'a LocalityType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consumed_local_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_local: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    liveness_interval: Option<u32>,
+    #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
+    links: Option<&'a ServiceLinks>,
+}
+
+impl<'a> ServiceView<'a> {
+    /// The service as it is.
+    pub fn new(s: &'a ServiceInfo) -> Self {
+        Self {
+            ser_instance_id: s.ser_instance_id.as_deref(),
+            ser_name: &s.ser_name,
+            ser_category: s.ser_category.as_ref(),
+            version: &s.version,
+            state: &s.state,
+            transport_id: s.transport_id.as_deref(),
+            transport_info: s.transport_info.as_ref(),
+            serializer: &s.serializer,
+            scope_of_locality: s.scope_of_locality.as_ref(),
+            consumed_local_only: s.consumed_local_only,
+            is_local: s.is_local,
+            liveness_interval: s.liveness_interval,
+            links: s.links.as_ref(),
+        }
+    }
+
+    /// The service with these `_links` instead of its own.
+    #[must_use]
+    pub fn links(mut self, links: Option<&'a ServiceLinks>) -> Self {
+        self.links = links;
+        self
+    }
+}
+
+impl Serialize for ServiceInfo {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ServiceView::new(self).serialize(serializer)
     }
 }
 

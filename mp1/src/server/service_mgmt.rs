@@ -5,7 +5,8 @@ use super::{Created, check_id, check_if_match, not_implemented, tagged};
 use crate::model::ServiceFilter;
 use crate::model::{
     LinkType, SerAvailabilityNotificationSubscription, ServiceInfo, ServiceLinks,
-    ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink, TransportInfo, Validate,
+    ServiceLivenessInfo, ServiceLivenessUpdate, ServiceSelfLink, ServiceView, TransportInfo,
+    Validate,
 };
 use axum::Router;
 use axum::extract::{FromRef, RawQuery, State};
@@ -77,6 +78,25 @@ pub trait ServiceManagement: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<ServiceInfo>, ApiError>> + Send {
         let _ = (ctx, app_instance_id, filter);
         not_implemented("GET /applications/{appInstanceId}/services")
+    }
+
+    /// What `GET /services` (`owner` `None`) and `GET /applications/{owner}/services` answer, as the router
+    /// writes it. The default calls [`list_services`](Self::list_services) or
+    /// [`list_app_services`](Self::list_app_services); an implementation that holds its services behind `Arc`s
+    /// returns them here without copying them (the router only borrows them to write the answer).
+    fn discover_services(
+        &self,
+        ctx: RequestContext,
+        owner: Option<String>,
+        filter: ServiceFilter,
+    ) -> impl Future<Output = Result<Vec<Arc<ServiceInfo>>, ApiError>> + Send {
+        async move {
+            let services = match owner {
+                None => self.list_services(ctx, filter).await?,
+                Some(app) => self.list_app_services(ctx, app, filter).await?,
+            };
+            Ok(services.into_iter().map(Arc::new).collect())
+        }
     }
 
     /// `POST /applications/{appInstanceId}/services`: registers a service. Return it with its `serInstanceId`
@@ -243,19 +263,19 @@ where
 /// A service as the router serves it to `ctx`'s caller: with its links filled in (`_links.self`,
 /// `_links.liveness`, and EdgeGallery's `_links.self.liveness` under `/mep`) where the implementation left them
 /// out. Its [`etag_of`](super::etag_of) is the service's `ETag`.
-pub fn service_representation(ctx: &RequestContext, app: &str, s: ServiceInfo) -> ServiceInfo {
-    with_links(ctx, app, s)
+pub fn service_representation(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInfo {
+    if let Some(links) = links_of(ctx, app, &s) {
+        s.links = Some(links);
+    }
+    s
 }
 
-fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInfo {
-    let Some(id) = s.ser_instance_id.as_deref() else {
-        return s;
-    };
-    let path = crate::paths::app_service(app, id);
-    let liveness = crate::paths::liveness(app, id);
-    let beats = s.liveness_interval.is_some_and(|i| i > 0);
-    let links = s.links.get_or_insert_with(ServiceLinks::default);
-    if beats {
+/// The links `s`, registered by `app`, carries in answers to `ctx`'s caller, when the router fills some in.
+fn links_of(ctx: &RequestContext, app: &str, s: &ServiceInfo) -> Option<ServiceLinks> {
+    let id = s.ser_instance_id.as_deref()?;
+    let mut links = s.links.clone().unwrap_or_default();
+    if s.liveness_interval.is_some_and(|i| i > 0) {
+        let liveness = crate::paths::liveness(app, id);
         // EdgeGallery's mep-agent reads only `_links.self.liveness`, a path it appends to the MEP's address
         // (mep-agent `src/service/heart.go`); it is written next to ETSI's link under EdgeGallery's `/mep` layout.
         if ctx.base_path == EDGEGALLERY_PREFIX {
@@ -272,33 +292,47 @@ fn with_links(ctx: &RequestContext, app: &str, mut s: ServiceInfo) -> ServiceInf
     }
     let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
     if self_link.href.is_none() {
-        self_link.href = Some(ctx.href(&path));
+        self_link.href = Some(ctx.href(&crate::paths::app_service(app, id)));
     }
-    s
+    Some(links)
+}
+
+/// Services as the router writes them to `ctx`'s caller: borrowed, with their links (see
+/// [`service_representation`]); `owner` when the path names it, else each service's `_links.appInstanceId`.
+fn discovered(
+    ctx: &RequestContext,
+    owner: Option<&str>,
+    services: &[Arc<ServiceInfo>],
+) -> Response {
+    let links: Vec<Option<ServiceLinks>> = services
+        .iter()
+        .map(|svc| links_of(ctx, owner.or_else(|| owner_of(svc))?, svc))
+        .collect();
+    let views: Vec<ServiceView<'_>> = services
+        .iter()
+        .zip(&links)
+        .map(|(svc, links)| match links {
+            Some(links) => ServiceView::new(svc).links(Some(links)),
+            None => ServiceView::new(svc),
+        })
+        .collect();
+    Json(views).into_response()
 }
 
 use crate::paths::EDGEGALLERY_PREFIX;
 
-fn owner_of(s: &ServiceInfo) -> Option<String> {
-    s.links.as_ref().and_then(|l| l.app_instance_id.clone())
+fn owner_of(s: &ServiceInfo) -> Option<&str> {
+    s.links.as_ref()?.app_instance_id.as_deref()
 }
 
 async fn list_services<S: ServiceManagement>(
     State(s): State<Arc<S>>,
     ctx: RequestContext,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<ServiceInfo>>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = ServiceFilter::parse(q.as_deref())?;
-    let services = s.list_services(ctx.clone(), filter).await?;
-    Ok(Json(
-        services
-            .into_iter()
-            .map(|svc| match owner_of(&svc) {
-                Some(app) => with_links(&ctx, &app, svc),
-                None => svc,
-            })
-            .collect(),
-    ))
+    let services = s.discover_services(ctx.clone(), None, filter).await?;
+    Ok(discovered(&ctx, None, &services))
 }
 
 async fn get_service<S: ServiceManagement>(
@@ -308,8 +342,8 @@ async fn get_service<S: ServiceManagement>(
 ) -> Result<Response, ApiError> {
     check_id("serviceId", &service_id)?;
     let svc = s.get_service(ctx.clone(), service_id).await?;
-    let svc = match owner_of(&svc) {
-        Some(app) => with_links(&ctx, &app, svc),
+    let svc = match owner_of(&svc).map(str::to_owned) {
+        Some(app) => service_representation(&ctx, &app, svc),
         None => svc,
     };
     tagged(StatusCode::OK, &svc)
@@ -327,19 +361,14 @@ async fn list_app_services<S: ServiceManagement>(
     ctx: RequestContext,
     Path(app): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<ServiceInfo>>, ApiError> {
+) -> Result<Response, ApiError> {
     check_id("appInstanceId", &app)?;
     ctx.check_owner(&app)?;
     let filter = ServiceFilter::parse(q.as_deref())?;
     let services = s
-        .list_app_services(ctx.clone(), app.clone(), filter)
+        .discover_services(ctx.clone(), Some(app.clone()), filter)
         .await?;
-    Ok(Json(
-        services
-            .into_iter()
-            .map(|svc| with_links(&ctx, &app, svc))
-            .collect(),
-    ))
+    Ok(discovered(&ctx, Some(&app), &services))
 }
 
 async fn register_service<S: ServiceManagement>(
@@ -362,7 +391,7 @@ async fn register_service<S: ServiceManagement>(
         ));
     };
     let location = ctx.href(&crate::paths::app_service(&app, &id));
-    Ok(Created::new(location, with_links(&ctx, &app, created)).into_response())
+    Ok(Created::new(location, service_representation(&ctx, &app, created)).into_response())
 }
 
 async fn get_app_service<S: ServiceManagement>(
@@ -376,7 +405,7 @@ async fn get_app_service<S: ServiceManagement>(
     let svc = s
         .get_app_service(ctx.clone(), app.clone(), service_id)
         .await?;
-    tagged(StatusCode::OK, &with_links(&ctx, &app, svc))
+    tagged(StatusCode::OK, &service_representation(&ctx, &app, svc))
 }
 
 /// `PUT .../services/{serviceId}`. Existence comes before the body: a service that does not exist is 404 whatever
@@ -408,12 +437,12 @@ async fn update_service<S: ServiceManagement>(
     if !S::CHECKS_IF_MATCH
         && let Some(if_match) = &ctx.if_match
     {
-        check_if_match(if_match, &with_links(&ctx, &app, current))?;
+        check_if_match(if_match, &service_representation(&ctx, &app, current))?;
     }
     let updated = s
         .update_service(ctx.clone(), app.clone(), service_id, service)
         .await?;
-    tagged(StatusCode::OK, &with_links(&ctx, &app, updated))
+    tagged(StatusCode::OK, &service_representation(&ctx, &app, updated))
 }
 
 async fn deregister_service<S: ServiceManagement>(
