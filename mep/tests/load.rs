@@ -37,6 +37,9 @@ async fn start(dir: &TempDir) -> (mec_mep::run::RunningMep, String) {
     c.require_tokens = false;
     c.seed = Some(seed_path);
     c.engine.delivery_per_app_concurrency = 16;
+    // Receivers here fail on purpose, never by slowness: a generous timeout keeps a busy machine (the debug build,
+    // other jobs) from turning a slow answer into a retry, which the receiver would see twice.
+    c.engine.delivery_timeout_secs = 120;
     let mep = c.start().await.unwrap();
     let url = format!("http://{}/mep", mep.mp1_addr);
     (mep, url)

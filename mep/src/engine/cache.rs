@@ -23,12 +23,14 @@ type RuleMap<T> = HashMap<String, BTreeMap<String, Versioned<T>>>;
 pub(crate) struct Cache {
     pub(crate) apps: HashMap<String, Versioned<AppRecord>>,
     pub(crate) credentials: HashMap<String, Versioned<CredentialRecord>>,
-    pub(crate) services: HashMap<String, Versioned<Arc<ServiceRecord>>>,
-    /// Service ids by category id, then by name: discovery's usual filters.
-    by_category: HashMap<String, BTreeSet<String>>,
-    by_name: HashMap<String, BTreeSet<String>>,
+    /// Services by id; the id is shared with the indexes below.
+    pub(crate) services: HashMap<Arc<str>, Versioned<Arc<ServiceRecord>>>,
+    /// Service ids by category id, then by name: discovery's usual filters. Names are mostly unique: a short
+    /// vector holds their ids (a set's node would take ten times the room).
+    by_category: HashMap<String, BTreeSet<Arc<str>>>,
+    by_name: HashMap<String, Vec<Arc<str>>>,
     /// The services that send heartbeats, the only ones the liveness sweep looks at.
-    pub(crate) heartbeating: BTreeSet<String>,
+    pub(crate) heartbeating: BTreeSet<Arc<str>>,
     pub(crate) subscriptions: HashMap<String, Versioned<Arc<SubscriptionRecord>>>,
     pub(crate) cursors: HashMap<String, Versioned<Cursor>>,
     pub(crate) traffic_rules: RuleMap<TrafficRule>,
@@ -303,23 +305,23 @@ impl Cache {
         if let Some(old) = self.services.remove(id) {
             self.unindex(id, &old.value.info);
         }
+        let id: Arc<str> = Arc::from(id);
         let info = &v.value.info;
         if let Some(c) = &info.ser_category {
             self.by_category
                 .entry(c.id.clone())
                 .or_default()
-                .insert(id.to_owned());
+                .insert(Arc::clone(&id));
         }
-        self.by_name
-            .entry(info.ser_name.clone())
-            .or_default()
-            .insert(id.to_owned());
+        let named = self.by_name.entry(info.ser_name.clone()).or_default();
+        if named.len() < 4 {
+            named.reserve_exact(1);
+        }
+        named.push(Arc::clone(&id));
         if info.liveness_interval.is_some_and(|i| i > 0) {
-            self.heartbeating.insert(id.to_owned());
-        } else {
-            self.heartbeating.remove(id);
+            self.heartbeating.insert(Arc::clone(&id));
         }
-        self.services.insert(id.to_owned(), v);
+        self.services.insert(id, v);
     }
 
     fn unindex(&mut self, id: &str, info: &ServiceInfo) {
@@ -332,7 +334,7 @@ impl Cache {
             }
         }
         if let Some(ids) = self.by_name.get_mut(&info.ser_name) {
-            ids.remove(id);
+            ids.retain(|i| &**i != id);
             if ids.is_empty() {
                 self.by_name.remove(&info.ser_name);
             }
@@ -346,13 +348,15 @@ impl Cache {
         &'a self,
         filter: &'a mec_mp1::server::ServiceFilter,
     ) -> Box<dyn Iterator<Item = &'a Arc<ServiceRecord>> + 'a> {
-        let by = |ids: Option<&'a BTreeSet<String>>| {
-            ids.into_iter()
-                .flatten()
-                .filter_map(|id| self.services.get(id).map(|v| &v.value))
-        };
+        let service = move |id: &'a Arc<str>| self.services.get(id.as_ref()).map(|v| &v.value);
         if let Some(c) = &filter.ser_category_id {
-            return Box::new(by(self.by_category.get(c)));
+            return Box::new(
+                self.by_category
+                    .get(c)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(service),
+            );
         }
         if !filter.ser_names.is_empty() {
             return Box::new(
@@ -361,7 +365,13 @@ impl Cache {
                     .iter()
                     .collect::<BTreeSet<_>>()
                     .into_iter()
-                    .flat_map(move |n| by(self.by_name.get(n))),
+                    .flat_map(move |n| {
+                        self.by_name
+                            .get(n)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(service)
+                    }),
             );
         }
         if !filter.ser_instance_ids.is_empty() {

@@ -347,7 +347,7 @@ impl Mm5 for Engine {
         let cache = self.read();
         let s = cache
             .services
-            .get(&capability_id)
+            .get(capability_id.as_str())
             .ok_or_else(|| not_found("capability", &capability_id))?;
         Ok(capability(&cache, &s.value.info))
     }

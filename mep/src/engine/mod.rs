@@ -553,7 +553,7 @@ impl Engine {
     /// The availability events of service changes, when anyone could be told of them.
     pub(crate) fn service_events(
         cache: &Cache,
-        changes: impl IntoIterator<Item = (String, ServiceInfo, ChangeType)>,
+        changes: impl IntoIterator<Item = ServiceChange>,
     ) -> Vec<EventRecord> {
         let anyone = cache
             .subscriptions
@@ -566,13 +566,13 @@ impl Engine {
             .into_iter()
             .map(|(owner, info, change)| EventRecord::ServiceChanged {
                 owner,
-                info: Box::new(info),
+                info,
                 change,
             })
             .collect()
     }
 
-    pub(crate) fn emit_service_changes(&self, changes: &[(String, ServiceInfo, ChangeType)]) {
+    pub(crate) fn emit_service_changes(&self, changes: &[ServiceChange]) {
         for (owner, info, change) in changes {
             self.emit(Event::ServiceChanged {
                 app_instance_id: owner.clone(),
@@ -626,7 +626,7 @@ impl Engine {
         self.read()
             .services
             .values()
-            .map(|s| s.value.info.clone())
+            .map(|s| ServiceInfo::clone(&s.value.info))
             .collect()
     }
 
@@ -885,12 +885,12 @@ impl Engine {
         let id = info.ser_instance_id.clone().unwrap_or_else(new_service_id);
         info.ser_instance_id = Some(id.clone());
         info.links = Some(service_mgmt::owner_links(owner));
-        let stored = info.clone();
+        let stored = Arc::new(info.clone());
         self.transact(|cache, now| {
             // Seeding again (another replica applying the same seed at once) changes nothing.
             if cache
                 .services
-                .get(&id)
+                .get(id.as_str())
                 .is_some_and(|s| s.value.owner == owner)
             {
                 return Ok((Txn::new(), ()));
@@ -929,7 +929,7 @@ impl Engine {
                     return Ok((Txn::new(), Vec::new()));
                 }
                 let mut record = (*stored.value).clone();
-                record.info.state = state.clone();
+                Arc::make_mut(&mut record.info).state = state.clone();
                 let key = self.key(&format!("{SERVICES}{ser_instance_id}"));
                 let changes = vec![(
                     record.owner.clone(),

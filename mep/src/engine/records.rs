@@ -21,6 +21,7 @@ use mec_mp1::model::{
     SerAvailabilityNotificationSubscription, ServiceInfo,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub(crate) const APPS: &str = "apps/";
 pub(crate) const CREDENTIALS: &str = "credentials/";
@@ -106,14 +107,17 @@ pub struct CredentialRecord {
     pub secret_key: String,
 }
 
+/// A change to a service: its owner, the service after it (before it, for a removal), what happened.
+pub(crate) type ServiceChange = (String, Arc<ServiceInfo>, ChangeType);
+
 /// A registered service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ServiceRecord {
     /// The app instance that registered it.
     pub(crate) owner: String,
-    /// The service as registered (with its id and owner link).
-    pub(crate) info: ServiceInfo,
+    /// The service as registered (with its id and owner link), shared with discovery's answers.
+    pub(crate) info: Arc<ServiceInfo>,
     /// When its last heartbeat (or its registration) arrived.
     pub(crate) last_heartbeat: TimeStamp,
 }
@@ -167,7 +171,7 @@ pub(crate) enum EventRecord {
         /// The service's owner.
         owner: String,
         /// The service after the change (before it, for a removal).
-        info: Box<ServiceInfo>,
+        info: Arc<ServiceInfo>,
         /// What happened.
         change: ChangeType,
     },

@@ -14,6 +14,7 @@ use mec_mp1::model::{
 use mec_mp1::server::{
     RequestContext, ServiceFilter, ServiceManagement, check_if_match, service_representation,
 };
+use std::sync::Arc;
 
 /// The links a stored service carries: its owner, so that discovery answers can link to it (EdgeGallery's
 /// `_links.appInstanceId`).
@@ -207,6 +208,29 @@ impl Engine {
     }
 }
 
+fn copies(services: Vec<Arc<ServiceInfo>>) -> Vec<ServiceInfo> {
+    services.iter().map(|s| ServiceInfo::clone(s)).collect()
+}
+
+impl Engine {
+    /// The services matching `filter` (registered by `owner`, when given), shared with the cache.
+    fn discover(
+        &self,
+        owner: Option<&str>,
+        filter: &ServiceFilter,
+    ) -> Result<Vec<Arc<ServiceInfo>>, ApiError> {
+        let cache = self.read();
+        if let Some(app) = owner {
+            Self::usable_app(&cache, app)?;
+        }
+        Ok(cache
+            .candidate_services(filter)
+            .filter(|s| owner.is_none_or(|o| s.owner == o) && filter.matches(&s.info))
+            .map(|s| Arc::clone(&s.info))
+            .collect())
+    }
+}
+
 impl ServiceManagement for Engine {
     const CHECKS_IF_MATCH: bool = true;
 
@@ -215,12 +239,7 @@ impl ServiceManagement for Engine {
         _: RequestContext,
         filter: ServiceFilter,
     ) -> Result<Vec<ServiceInfo>, ApiError> {
-        let cache = self.read();
-        Ok(cache
-            .candidate_services(&filter)
-            .filter(|s| filter.matches(&s.info))
-            .map(|s| s.info.clone())
-            .collect())
+        Ok(copies(self.discover(None, &filter)?))
     }
 
     async fn get_service(
@@ -230,8 +249,8 @@ impl ServiceManagement for Engine {
     ) -> Result<ServiceInfo, ApiError> {
         self.read()
             .services
-            .get(&service_id)
-            .map(|s| s.value.info.clone())
+            .get(service_id.as_str())
+            .map(|s| ServiceInfo::clone(&s.value.info))
             .ok_or_else(|| not_found("service", &service_id))
     }
 
@@ -241,13 +260,16 @@ impl ServiceManagement for Engine {
         app: String,
         filter: ServiceFilter,
     ) -> Result<Vec<ServiceInfo>, ApiError> {
-        let cache = self.read();
-        Self::usable_app(&cache, &app)?;
-        Ok(cache
-            .candidate_services(&filter)
-            .filter(|s| s.owner == app && filter.matches(&s.info))
-            .map(|s| s.info.clone())
-            .collect())
+        Ok(copies(self.discover(Some(&app), &filter)?))
+    }
+
+    async fn discover_services(
+        &self,
+        _: RequestContext,
+        owner: Option<String>,
+        filter: ServiceFilter,
+    ) -> Result<Vec<Arc<ServiceInfo>>, ApiError> {
+        self.discover(owner.as_deref(), &filter)
     }
 
     async fn register_service(
@@ -272,9 +294,10 @@ impl ServiceManagement for Engine {
                         "app instance {app} has registered {held} services, the most this MEP allows ({limit})"
                     )));
                 }
+                let info = Arc::new(info);
                 let record = ServiceRecord {
                     owner: app.clone(),
-                    info: info.clone(),
+                    info: Arc::clone(&info),
                     last_heartbeat: TimeStamp::from(now),
                 };
                 let key = self.key(&format!("{SERVICES}{id}"));
@@ -284,13 +307,13 @@ impl ServiceManagement for Engine {
                     .put(key, json(&record)?);
                 let events = Self::service_events(
                     cache,
-                    [(app.clone(), info.clone(), ChangeType::Added)],
+                    [(app.clone(), Arc::clone(&info), ChangeType::Added)],
                 );
                 Ok((self.with_events(cache, txn, events)?, info))
             })
             .await?;
-        self.emit_service_changes(&[(app, created.clone(), ChangeType::Added)]);
-        Ok(created)
+        self.emit_service_changes(&[(app, Arc::clone(&created), ChangeType::Added)]);
+        Ok(ServiceInfo::clone(&created))
     }
 
     async fn get_app_service(
@@ -301,10 +324,9 @@ impl ServiceManagement for Engine {
     ) -> Result<ServiceInfo, ApiError> {
         let cache = self.read();
         Self::usable_app(&cache, &app)?;
-        Ok(Self::owned_service(&cache, &app, &service_id)?
-            .value
-            .info
-            .clone())
+        Ok(ServiceInfo::clone(
+            &Self::owned_service(&cache, &app, &service_id)?.value.info,
+        ))
     }
 
     async fn update_service(
@@ -319,7 +341,8 @@ impl ServiceManagement for Engine {
                 Self::usable_app(cache, &app)?;
                 let stored = Self::owned_service(cache, &app, &service_id)?;
                 if let Some(if_match) = &ctx.if_match {
-                    let current = service_representation(&ctx, &app, stored.value.info.clone());
+                    let current =
+                        service_representation(&ctx, &app, ServiceInfo::clone(&stored.value.info));
                     check_if_match(if_match, &current)?;
                 }
                 let mut info = info.clone();
@@ -337,9 +360,10 @@ impl ServiceManagement for Engine {
                 } else {
                     ChangeType::StateChanged
                 };
+                let info = Arc::new(info);
                 let record = ServiceRecord {
                     owner: app.clone(),
-                    info: info.clone(),
+                    info: Arc::clone(&info),
                     last_heartbeat: TimeStamp::from(now),
                 };
                 let key = self.key(&format!("{SERVICES}{service_id}"));
@@ -351,8 +375,8 @@ impl ServiceManagement for Engine {
                 Ok((self.with_events(cache, txn, events)?, (info, change)))
             })
             .await?;
-        self.emit_service_changes(&[(app, updated.clone(), change)]);
-        Ok(updated)
+        self.emit_service_changes(&[(app, Arc::clone(&updated), change)]);
+        Ok(ServiceInfo::clone(&updated))
     }
 
     async fn deregister_service(
@@ -433,7 +457,7 @@ impl ServiceManagement for Engine {
                 record.last_heartbeat = TimeStamp::from(now);
                 let revived = record.info.state == ServiceState::Suspended;
                 if revived {
-                    record.info.state = ServiceState::Active;
+                    Arc::make_mut(&mut record.info).state = ServiceState::Active;
                 }
                 let key = self.key(&format!("{SERVICES}{service_id}"));
                 let txn = Txn::new()

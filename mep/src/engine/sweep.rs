@@ -6,6 +6,7 @@ use super::{Engine, Inner, json};
 use crate::store::Txn;
 use mec_core::server::ApiError;
 use mec_mp1::model::{ChangeType, ServiceState};
+use std::sync::Arc;
 use std::sync::Weak;
 use std::time::Duration;
 
@@ -48,7 +49,7 @@ pub(super) async fn run(engine: &Engine) -> Result<(), ApiError> {
 
 async fn suspend_silent_services(engine: &Engine) -> Result<(), ApiError> {
     let now = engine.now();
-    let overdue: Vec<String> = {
+    let overdue: Vec<Arc<str>> = {
         let cache = engine.read();
         cache
             .heartbeating
@@ -83,7 +84,7 @@ async fn suspend_silent_services(engine: &Engine) -> Result<(), ApiError> {
                     return Ok((Txn::new(), None));
                 }
                 let mut record = (*s.value).clone();
-                record.info.state = ServiceState::Suspended;
+                Arc::make_mut(&mut record.info).state = ServiceState::Suspended;
                 let key = engine.key(&format!("{SERVICES}{id}"));
                 let change = (
                     record.owner.clone(),
