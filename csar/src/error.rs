@@ -10,6 +10,9 @@ use crate::codes;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A size is not bytes or a number with a binary unit ([`parse_size`](crate::parse_size)).
+    #[error("{0}")]
+    InvalidSize(String),
     /// A file could not be read or written.
     #[error("cannot access {path}")]
     Io {
@@ -120,6 +123,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether a size could not be read.
+    pub fn is_invalid_size(&self) -> bool {
+        matches!(self, Self::InvalidSize(_))
+    }
+
     /// Whether the data is not a zip archive.
     pub fn is_not_a_zip(&self) -> bool {
         matches!(self, Self::NotAZip(_))
@@ -149,13 +157,19 @@ impl Error {
     pub fn is_invalid_metadata(&self) -> bool {
         matches!(
             self,
-            Self::Meta { .. } | Self::Manifest { .. } | Self::InvalidManifest(_) | Self::NoManifest(_)
+            Self::Meta { .. }
+                | Self::Manifest { .. }
+                | Self::InvalidManifest(_)
+                | Self::NoManifest(_)
         )
     }
 
     /// Whether a digest or signature algorithm is not supported.
     pub fn is_unknown_algorithm(&self) -> bool {
-        matches!(self, Self::UnknownAlgorithm(_) | Self::UnsupportedAlgorithm(_))
+        matches!(
+            self,
+            Self::UnknownAlgorithm(_) | Self::UnsupportedAlgorithm(_)
+        )
     }
 
     /// Whether a package could not be built, or repacking would change a signed package.
@@ -281,7 +295,10 @@ mod tests {
         };
         assert!(e.is_io() && !e.is_unsafe());
         assert_eq!(e.to_string(), "cannot access out.csar");
-        assert_eq!(e.source().map(ToString::to_string).as_deref(), Some("permission denied"));
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("permission denied")
+        );
         assert_eq!(e.report(), "cannot access out.csar: permission denied");
     }
 
@@ -296,18 +313,24 @@ mod tests {
         assert_eq!(meta.finding_code(), Some(codes::META_MALFORMED));
         assert_eq!(meta.to_string(), "TOSCA.meta line 2: empty key");
         let changed = Error::FileChanged("APPD/a.yaml".into());
-        assert!(changed.is_content_mismatch() && !changed.is_untrusted() && !changed.is_bad_signature());
+        assert!(
+            changed.is_content_mismatch() && !changed.is_untrusted() && !changed.is_bad_signature()
+        );
         assert_eq!(changed.entry(), Some("APPD/a.yaml"));
         assert_eq!(changed.finding_code(), Some(codes::DIGEST_MISMATCH));
         assert_eq!(changed.line(), None);
-        assert!(Error::BadSignature.is_bad_signature() && !Error::BadSignature.is_content_mismatch());
+        assert!(
+            Error::BadSignature.is_bad_signature() && !Error::BadSignature.is_content_mismatch()
+        );
         assert!(Error::MalformedSignature("x".into()).is_bad_signature());
         assert!(Error::UntrustedSigner("CN=x".into()).is_untrusted());
         assert!(Error::NoSignerCertificate.is_untrusted());
         assert!(Error::NotSigned.is_not_signed() && !Error::NotSigned.is_bad_signature());
         assert!(Error::InvalidKey("x".into()).is_invalid_key());
         assert!(Error::NotAZip("x".into()).is_not_a_zip());
-        assert!(Error::NoEntry("a".into()).is_not_found() && !Error::NotAZip("x".into()).is_not_found());
+        assert!(
+            Error::NoEntry("a".into()).is_not_found() && !Error::NotAZip("x".into()).is_not_found()
+        );
         assert!(Error::Corrupt("a".into(), "crc".into()).is_corrupt());
         assert!(Error::TooLarge("a".into(), 1).is_corrupt());
         assert!(Error::Refused("x".into()).is_unsafe() && Error::Unsafe("x".into()).is_unsafe());

@@ -86,10 +86,10 @@ mod zipscan;
 
 pub use appd::{AppDescriptor, FeatureRef, ServiceRef, SwImageDesc, VirtualCompute};
 pub use builder::{PackageBuilder, Written, replace_entry, write_file_atomically};
+pub use error::{Error, report};
 pub use findings::{Finding, Severity, codes};
 pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
 pub use limits::{Limits, parse_size};
-pub use error::{Error, report};
 pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, SourceEntry};
 pub use meta::{ETSI_ENTRY_KEYS, MetaEntry, TOSCA_META_PATH, ToscaMeta};
 pub use package::{Entry, Package};
@@ -99,4 +99,3 @@ pub use sign::{
 pub use validate::{
     Report, read_app_descriptor, read_images, validate, validate_path, validate_with_progress,
 };
-

@@ -176,11 +176,7 @@ impl ToscaMeta {
 }
 
 /// The block a `Content-Type`, `Algorithm` or `Hash` line (at 0-based `i`) belongs to.
-fn in_block<'m>(
-    meta: &'m mut ToscaMeta,
-    i: usize,
-    what: &str,
-) -> Result<&'m mut MetaEntry, Error> {
+fn in_block<'m>(meta: &'m mut ToscaMeta, i: usize, what: &str) -> Result<&'m mut MetaEntry, Error> {
     meta.entries.last_mut().ok_or_else(|| Error::Meta {
         line: i + 1,
         message: format!("{what} outside a Name block"),

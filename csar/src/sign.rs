@@ -61,9 +61,7 @@ fn certificates_from_pem(text: &str, what: &str) -> Result<Vec<Certificate>, Err
         rest = &rest[b + e + END.len()..];
     }
     if out.is_empty() {
-        return Err(Error::InvalidKey(format!(
-            "{what}: no PEM certificate"
-        )));
+        return Err(Error::InvalidKey(format!("{what}: no PEM certificate")));
     }
     Ok(out)
 }
@@ -103,8 +101,8 @@ pub fn sign_manifest(
     let key = rsa::PrivateKey::from_pkcs8_pem(key_pem)
         .map_err(|e| Error::InvalidKey(format!("key: {e}")))?;
     let content = manifest.signed_content().into_bytes();
-    let econtent = Any::new(Tag::OctetString, content)
-        .map_err(|e| Error::InvalidManifest(e.to_string()))?;
+    let econtent =
+        Any::new(Tag::OctetString, content).map_err(|e| Error::InvalidManifest(e.to_string()))?;
     let encapsulated = EncapsulatedContentInfo {
         econtent_type: ID_DATA,
         econtent: Some(econtent),
@@ -367,10 +365,7 @@ impl Verifier {
     }
 
     /// Verifies a manifest's signature.
-    pub fn verify_manifest(
-        &self,
-        manifest_text: &str,
-    ) -> Result<VerifiedSignature, Error> {
+    pub fn verify_manifest(&self, manifest_text: &str) -> Result<VerifiedSignature, Error> {
         self.verify_manifest_with(manifest_text, &[])
     }
 
@@ -673,10 +668,7 @@ fn verify_package_with<R: Read + Seek>(
     }
     for file in files_to_cover(package, &layout, &name, &manifest, verifier.coverage)? {
         let Some(source) = listed.get(file.as_str()) else {
-            return Err(Error::NotCovered(
-                file,
-                format!("{name} does not list it"),
-            ));
+            return Err(Error::NotCovered(file, format!("{name} does not list it")));
         };
         if source.hash.is_none() || source.algorithm.is_none() {
             return Err(Error::NotCovered(

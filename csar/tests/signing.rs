@@ -143,7 +143,10 @@ fn a_changed_manifest_fails() {
         Err(Error::ManifestChanged)
     ));
     let e = v.verify_manifest(&evil).unwrap_err();
-    assert!(e.is_bad_signature() && !e.is_untrusted() && !e.is_content_mismatch(), "{e}");
+    assert!(
+        e.is_bad_signature() && !e.is_untrusted() && !e.is_content_mismatch(),
+        "{e}"
+    );
     let broken = manifest.replacen("Source: ", "Source ", 1);
     let e = v.verify_manifest(&broken).unwrap_err();
     assert!(e.is_invalid_metadata() && e.line().is_some(), "{e}");

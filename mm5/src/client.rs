@@ -1,10 +1,10 @@
 //! The Mm5 client, as a MEP manager uses it.
 
+use crate::Error;
 use crate::model::{
     AppDConfig, CallStatistics, GovernResponse, PlatformCapability, SubscribeStatistic,
     TaskProgress,
 };
-use crate::Error;
 use mec_core::client::{ApiRequest, Auth, HttpClient, HttpClientBuilder, path_segment};
 use mec_mp1::model::ServiceInfo;
 use std::time::Duration;
@@ -109,7 +109,7 @@ impl Client {
             )))
             .await?
             .json()
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 
     /// Polls a task until it succeeds or fails, with growing intervals. A task that fails is returned, not an
@@ -147,7 +147,7 @@ impl Client {
             ))
             .await?
             .json()
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 
     /// The capabilities of one service name. The name is sent as `ser_name`, and the answer is filtered here
@@ -178,7 +178,7 @@ impl Client {
             )))
             .await?
             .json()
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 
     /// Terminates an app instance: the MEP notifies the app and waits for its confirmation.
@@ -257,7 +257,7 @@ impl AppConfigs {
             .execute(ApiRequest::post(&self.path).json(config)?)
             .await?
             .json()
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 
     /// Replaces the configuration with this full desired set; returns the task applying it.
@@ -266,7 +266,7 @@ impl AppConfigs {
             .execute(ApiRequest::put(&self.path).json(config)?)
             .await?
             .json()
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 
     /// The current configuration.
@@ -276,7 +276,7 @@ impl AppConfigs {
             .await?
             .json()
             .map_err(Error::from)
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 
     /// Removes the configuration and its rules; returns the task doing it.
@@ -285,6 +285,6 @@ impl AppConfigs {
             .execute(ApiRequest::delete(&self.path))
             .await?
             .json()
-        .map_err(Error::from)
+            .map_err(Error::from)
     }
 }

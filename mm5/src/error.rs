@@ -5,8 +5,8 @@
 //! server sends, not an error its caller handles.
 
 use crate::model::TaskProgress;
-use mec_core::client::TransportErrorKind;
 use mec_core::ProblemDetails;
+use mec_core::client::TransportErrorKind;
 use std::time::Duration;
 
 /// The HTTP client's error, the payload of [`Error::Http`].

@@ -156,7 +156,10 @@ async fn wait_for_task_gives_up_after_its_timeout() {
         max_interval: Duration::from_millis(10),
     };
     let e = client.wait_for_task("t-2", &options).await.unwrap_err();
-    assert!(e.is_task_timed_out() && !e.is_timeout() && e.is_retryable(), "{e}");
+    assert!(
+        e.is_task_timed_out() && !e.is_timeout() && e.is_retryable(),
+        "{e}"
+    );
     assert!(
         matches!(&e, mec_mm5::Error::TaskTimedOut { task_id, last, .. } if task_id == "t-2" && last.config_phase == "10"),
         "{e}"

@@ -6,8 +6,8 @@
 //! server sends, not an error its caller handles.
 
 use crate::model::InvalidMember;
-use mec_core::client::TransportErrorKind;
 use mec_core::ProblemDetails;
+use mec_core::client::TransportErrorKind;
 use std::net::SocketAddr;
 
 /// The HTTP client's error, the payload of [`Error::Http`].
@@ -156,7 +156,9 @@ impl Error {
     pub fn is_invalid_request(&self) -> bool {
         matches!(
             self,
-            Self::InvalidRequest(_) | Self::InvalidBody(_) | Self::Http(HttpError::InvalidRequest(_))
+            Self::InvalidRequest(_)
+                | Self::InvalidBody(_)
+                | Self::Http(HttpError::InvalidRequest(_))
         )
     }
 
@@ -243,7 +245,9 @@ mod tests {
         assert!(Error::from(HttpError::Auth("x".into())).is_auth());
         assert!(!api(401).is_auth());
         let invalid = Error::InvalidRequest("x".into());
-        assert!(invalid.is_invalid_request() && !invalid.is_retryable() && invalid.status().is_none());
+        assert!(
+            invalid.is_invalid_request() && !invalid.is_retryable() && invalid.status().is_none()
+        );
         assert!(Error::from(HttpError::InvalidRequest("x".into())).is_invalid_request());
         let body = Error::from(InvalidMember {
             member: "serName".into(),
@@ -252,7 +256,10 @@ mod tests {
         assert!(body.is_invalid_request());
         assert_eq!(body.to_string(), "invalid serName: empty");
         assert!(Error::QueueFull.is_queue_full() && Error::QueueFull.is_retryable());
-        assert!(Error::DispatcherClosed.is_dispatcher_closed() && !Error::DispatcherClosed.is_retryable());
+        assert!(
+            Error::DispatcherClosed.is_dispatcher_closed()
+                && !Error::DispatcherClosed.is_retryable()
+        );
         let callback = Error::InvalidCallback {
             url: "ftp://x".into(),
             reason: "not http(s)".into(),

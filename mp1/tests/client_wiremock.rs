@@ -602,7 +602,10 @@ async fn a_transport_error_says_its_cause_once() {
     // Nothing listens on port 1 of the loopback address: the connection is refused.
     let client = Client::builder("http://127.0.0.1:1").build().unwrap();
     let e = client.transports().list().await.unwrap_err();
-    assert!(e.is_transport() && e.is_retryable() && !e.is_timeout(), "{e}");
+    assert!(
+        e.is_transport() && e.is_retryable() && !e.is_timeout(),
+        "{e}"
+    );
     assert!(e.status().is_none() && e.problem().is_none());
     let deepest = {
         let mut c: &dyn std::error::Error = &e;

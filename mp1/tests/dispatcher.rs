@@ -183,8 +183,7 @@ async fn bad_callbacks_and_a_full_queue_are_refused_at_once() {
         .await;
     let mut refused = false;
     for _ in 0..10 {
-        if d
-            .dispatch(&server.uri(), &json!({}))
+        if d.dispatch(&server.uri(), &json!({}))
             .is_err_and(|e| e.is_queue_full() && e.is_retryable())
         {
             refused = true;

@@ -250,5 +250,8 @@ async fn an_address_in_use_is_a_bind_error_with_its_cause() {
     assert!(e.is_bind() && !e.is_invalid_callback(), "{e}");
     assert_eq!(e.to_string(), format!("cannot listen on {}", bound.addr()));
     let cause = std::error::Error::source(&e).unwrap().to_string();
-    assert_eq!(e.report(), format!("cannot listen on {}: {cause}", bound.addr()));
+    assert_eq!(
+        e.report(),
+        format!("cannot listen on {}: {cause}", bound.addr())
+    );
 }

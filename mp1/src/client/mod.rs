@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::Error;
 use crate::model::{
     AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
     AppTerminationNotificationSubscription, CurrentTime, DnsRule, OperationAction,
@@ -37,7 +38,6 @@ use crate::model::{
     ServiceLivenessUpdate, SubscriptionLinkList, TimingCaps, TrafficRule, TransportInfo,
 };
 use crate::paths;
-use crate::Error;
 use mec_core::client::{
     ApiRequest, ApiResponse, Auth, HttpClient, HttpClientBuilder, TokenProvider, path_segment,
 };
