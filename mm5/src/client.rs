@@ -276,7 +276,6 @@ impl AppConfigs {
             .await?
             .json()
             .map_err(Error::from)
-            .map_err(Error::from)
     }
 
     /// Removes the configuration and its rules; returns the task doing it.
