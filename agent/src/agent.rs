@@ -10,7 +10,8 @@ use crate::status::{
 };
 use crate::token::TokenSource;
 use futures_util::future::join_all;
-use mec_core::client::{Error as ClientError, HttpClient};
+use mec_core::client::HttpClient;
+use mec_mp1::Error as ClientError;
 use mec_mp1::client::{AppClient, Client};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -47,7 +48,7 @@ pub(crate) struct Shared {
     pub(crate) status: watch::Sender<AgentStatus>,
 }
 
-fn client_config_error(e: &ClientError) -> Error {
+fn client_config_error(e: &dyn std::fmt::Display) -> Error {
     Error::Config(format!("MEP client: {e}"))
 }
 
@@ -308,7 +309,7 @@ impl Shared {
             .retry(
                 "getting the first token",
                 |_| false,
-                || self.tokens.renew(),
+                || async { Ok(self.tokens.renew().await?) },
                 Self::token_failed,
             )
             .await?;
@@ -391,7 +392,7 @@ impl Shared {
             .retry(
                 "renewing the token",
                 |_| false,
-                || self.tokens.renew(),
+                || async { Ok(self.tokens.renew().await?) },
                 Self::token_failed,
             )
             .await?;

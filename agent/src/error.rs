@@ -33,7 +33,7 @@ pub enum Error {
         /// What the agent was doing.
         operation: String,
         /// The MEP's answer.
-        source: mec_core::client::Error,
+        source: mec_mp1::Error,
     },
     /// A request kept failing until the retries ran out.
     #[error("{operation}: gave up after {attempts} attempt(s)")]
@@ -43,7 +43,7 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
         /// The last failure.
-        source: mec_core::client::Error,
+        source: mec_mp1::Error,
     },
 }
 
@@ -74,7 +74,7 @@ impl Error {
     }
 
     /// The MEP client's error behind a [`Refused`](Self::Refused) or [`GaveUp`](Self::GaveUp).
-    pub fn client_error(&self) -> Option<&mec_core::client::Error> {
+    pub fn client_error(&self) -> Option<&mec_mp1::Error> {
         match self {
             Self::Refused { source, .. } | Self::GaveUp { source, .. } => Some(source),
             _ => None,

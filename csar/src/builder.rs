@@ -40,7 +40,10 @@ impl Content {
             Self::Bytes(b) => Ok(b.len() as u64),
             Self::File(p) => std::fs::metadata(p)
                 .map(|m| m.len())
-                .map_err(|e| Error::Io(p.display().to_string(), e)),
+                .map_err(|e| Error::Io {
+                    path: p.display().to_string(),
+                    source: e,
+                }),
         }
     }
 }
@@ -164,13 +167,20 @@ impl PackageBuilder {
         let mut builder = Self::new(name);
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
-            let read = std::fs::read_dir(&d).map_err(|e| Error::Io(d.display().to_string(), e))?;
+            let read = std::fs::read_dir(&d).map_err(|e| Error::Io {
+                path: d.display().to_string(),
+                source: e,
+            })?;
             for entry in read {
-                let entry = entry.map_err(|e| Error::Io(d.display().to_string(), e))?;
+                let entry = entry.map_err(|e| Error::Io {
+                    path: d.display().to_string(),
+                    source: e,
+                })?;
                 let path = entry.path();
-                let kind = entry
-                    .file_type()
-                    .map_err(|e| Error::Io(path.display().to_string(), e))?;
+                let kind = entry.file_type().map_err(|e| Error::Io {
+                    path: path.display().to_string(),
+                    source: e,
+                })?;
                 if kind.is_symlink() {
                     return Err(Error::Build(format!(
                         "{} is a symbolic link",
@@ -193,17 +203,16 @@ impl PackageBuilder {
             }
         }
         let read_text = |rel: &str| {
-            std::fs::read_to_string(dir.join(rel)).map_err(|e| Error::Io(rel.to_owned(), e))
+            std::fs::read_to_string(dir.join(rel)).map_err(|e| Error::Io {
+                path: rel.to_owned(),
+                source: e,
+            })
         };
         let meta_text = match builder.files.remove(TOSCA_META_PATH) {
             Some(_) => Some(read_text(TOSCA_META_PATH)?),
             None => None,
         };
-        let meta = meta_text
-            .as_deref()
-            .map(ToscaMeta::parse)
-            .transpose()
-            .map_err(|e| Error::Build(format!("{TOSCA_META_PATH}: {e}")))?;
+        let meta = meta_text.as_deref().map(ToscaMeta::parse).transpose()?;
         let root_yaml: Vec<String> = builder
             .files
             .keys()
@@ -374,8 +383,7 @@ impl PackageBuilder {
             .as_ref()
             .and_then(|o| o.meta_text.as_deref())
             .map(ToscaMeta::parse)
-            .transpose()
-            .map_err(|e| Error::Build(format!("{TOSCA_META_PATH}: {e}")))?;
+            .transpose()?;
         for e in original_meta.iter().flat_map(|m| &m.entries) {
             if let Some(a) = e
                 .hash
@@ -412,25 +420,32 @@ impl PackageBuilder {
                 Content::Bytes(b) => {
                     for chunk in b.chunks(buf.len()) {
                         d.update(chunk);
-                        zip.write_all(chunk)
-                            .map_err(|e| Error::Io(path.clone(), e))?;
+                        zip.write_all(chunk).map_err(|e| Error::Io {
+                            path: path.clone(),
+                            source: e,
+                        })?;
                         done += chunk.len() as u64;
                         progress(done, total);
                     }
                 }
                 Content::File(p) => {
-                    let mut f = std::fs::File::open(p)
-                        .map_err(|e| Error::Io(p.display().to_string(), e))?;
+                    let mut f = std::fs::File::open(p).map_err(|e| Error::Io {
+                        path: p.display().to_string(),
+                        source: e,
+                    })?;
                     loop {
-                        let n = f
-                            .read(&mut buf)
-                            .map_err(|e| Error::Io(p.display().to_string(), e))?;
+                        let n = f.read(&mut buf).map_err(|e| Error::Io {
+                            path: p.display().to_string(),
+                            source: e,
+                        })?;
                         let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                             break;
                         };
                         d.update(chunk);
-                        zip.write_all(chunk)
-                            .map_err(|e| Error::Io(path.clone(), e))?;
+                        zip.write_all(chunk).map_err(|e| Error::Io {
+                            path: path.clone(),
+                            source: e,
+                        })?;
                         done += chunk.len() as u64;
                         progress(done, total);
                     }
@@ -481,8 +496,10 @@ impl PackageBuilder {
             }
             zip.start_file(TOSCA_META_PATH, options)
                 .map_err(|e| Error::Build(format!("{TOSCA_META_PATH}: {e}")))?;
-            zip.write_all(text.as_bytes())
-                .map_err(|e| Error::Io(TOSCA_META_PATH.to_owned(), e))?;
+            zip.write_all(text.as_bytes()).map_err(|e| Error::Io {
+                path: TOSCA_META_PATH.to_owned(),
+                source: e,
+            })?;
             let mut d = Digests::new(
                 std::iter::once(&Algorithm::Sha256)
                     .chain(wanted.get(TOSCA_META_PATH).into_iter().flatten()),
@@ -521,7 +538,10 @@ impl PackageBuilder {
         zip.start_file(manifest_name.as_str(), options)
             .map_err(|e| Error::Build(format!("{manifest_name}: {e}")))?;
         zip.write_all(manifest_text.as_bytes())
-            .map_err(|e| Error::Io(manifest_name.clone(), e))?;
+            .map_err(|e| Error::Io {
+                path: manifest_name.clone(),
+                source: e,
+            })?;
         let out = zip.finish().map_err(|e| Error::Build(e.to_string()))?;
         Ok((out, written))
     }
@@ -531,7 +551,7 @@ impl PackageBuilder {
         match &self.signer {
             Some((cert, key)) => {
                 written.signed = true;
-                sign_manifest(&text, cert, key).map_err(|e| Error::Build(e.to_string()))
+                sign_manifest(&text, cert, key)
             }
             None => Ok(text),
         }
@@ -627,7 +647,10 @@ pub fn write_file_atomically(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let io = |e| Error::Io(path.display().to_string(), e);
+    let io = |e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
     let temp = tempfile::Builder::new()
         .prefix(".csar-")
         .suffix(".part")
@@ -666,8 +689,10 @@ pub fn replace_entry<R: Read + Seek, W: Write + Seek>(
             drop(file);
             zip.start_file(name, options)
                 .map_err(|e| Error::Build(format!("{name}: {e}")))?;
-            zip.write_all(data)
-                .map_err(|e| Error::Io(name.to_owned(), e))?;
+            zip.write_all(data).map_err(|e| Error::Io {
+                path: name.to_owned(),
+                source: e,
+            })?;
             replaced = true;
         } else {
             zip.raw_copy_file(file)

@@ -60,9 +60,18 @@
 //!
 //! When a code has more findings than [`Limits::max_findings_per_code`], the rest are counted in one last
 //! finding of that code.
+//!
+//! ## Errors
+//!
+//! Every fallible function returns the crate's [`Error`]: reading, building, extracting, parsing `TOSCA.meta`
+//! and manifests (with the line at fault, [`Error::line`]), signing and verifying. Its `is_*` helpers answer the
+//! usual questions ([`Error::is_bad_signature`], [`Error::is_untrusted`], [`Error::is_content_mismatch`],
+//! [`Error::is_unsafe`], ...), [`Error::entry`] names the package entry concerned, and [`Error::finding_code`]
+//! the finding [`validate`] reports for the same fault.
 
 mod appd;
 mod builder;
+mod error;
 mod findings;
 mod helm;
 mod layout;
@@ -77,83 +86,16 @@ mod zipscan;
 
 pub use appd::{AppDescriptor, FeatureRef, ServiceRef, SwImageDesc, VirtualCompute};
 pub use builder::{PackageBuilder, Written, replace_entry, write_file_atomically};
+pub use error::{Error, report};
 pub use findings::{Finding, Severity, codes};
 pub use helm::{ChartOptions, KubernetesFile, helm_chart_from_yaml};
 pub use limits::{Limits, parse_size};
-pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, ManifestError, SourceEntry};
-pub use meta::{ETSI_ENTRY_KEYS, MetaEntry, MetaError, TOSCA_META_PATH, ToscaMeta};
+pub use manifest::{Algorithm, EDGEGALLERY_METADATA, Manifest, SourceEntry};
+pub use meta::{ETSI_ENTRY_KEYS, MetaEntry, TOSCA_META_PATH, ToscaMeta};
 pub use package::{Entry, Package};
 pub use sign::{
-    Coverage, SignatureError, VerifiedSignature, Verifier, sign_manifest, verify_manifest,
-    verify_package,
+    Coverage, VerifiedSignature, Verifier, sign_manifest, verify_manifest, verify_package,
 };
 pub use validate::{
     Report, read_app_descriptor, read_images, validate, validate_path, validate_with_progress,
 };
-
-/// What can go wrong reading, building or extracting a package.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A file could not be read or written.
-    #[error("{0}: {1}")]
-    Io(String, #[source] std::io::Error),
-    /// The data is not a readable zip archive.
-    #[error("not a zip archive (or truncated): {0}")]
-    NotAZip(String),
-    /// No safe file entry has this name.
-    #[error("no entry {0:?} in the package")]
-    NoEntry(String),
-    /// An entry could not be read.
-    #[error("cannot read entry {0:?}: {1}")]
-    Corrupt(String, String),
-    /// An entry is larger than may be read into memory.
-    #[error("entry {0:?} is larger than {1} bytes")]
-    TooLarge(String, u64),
-    /// A digest algorithm is not supported.
-    #[error("unknown digest algorithm {0:?}")]
-    UnknownAlgorithm(String),
-    /// The package has an unsafe entry, so it is not extracted.
-    #[error("refusing the package: entry {0:?} is unsafe (see `csar validate`)")]
-    Unsafe(String),
-    /// A package cannot be built from what was given.
-    #[error("cannot build the package: {0}")]
-    Build(String),
-    /// The package's structure is refused (limits, overlapping entries, local headers disagreeing with the
-    /// central directory): nothing of it is read.
-    #[error("the package is refused: {0}")]
-    Refused(String),
-    /// The package has no manifest, or several and nothing says which counts.
-    #[error("{0}")]
-    NoManifest(String),
-    /// Extraction would write into something that already exists.
-    #[error("{0} already exists and is not an empty directory: extraction writes a new directory")]
-    TargetExists(String),
-    /// Repacking would change a signed package, and no signing key was given to sign it again.
-    #[error(
-        "the package is signed and repacking changes {0}: sign it again (`--cert`/`--key`) or restore it"
-    )]
-    SignedContentChanged(String),
-}
-
-impl Error {
-    /// Whether the data is not a zip archive.
-    pub fn is_not_a_zip(&self) -> bool {
-        matches!(self, Self::NotAZip(_))
-    }
-
-    /// Whether the package (or one of its entries) is refused as unsafe.
-    pub fn is_unsafe(&self) -> bool {
-        matches!(self, Self::Unsafe(_) | Self::Refused(_))
-    }
-
-    /// Whether an entry's data is corrupt (CRC, size) or too large to read.
-    pub fn is_corrupt(&self) -> bool {
-        matches!(self, Self::Corrupt(..) | Self::TooLarge(..))
-    }
-
-    /// Whether a file could not be read or written.
-    pub fn is_io(&self) -> bool {
-        matches!(self, Self::Io(..))
-    }
-}

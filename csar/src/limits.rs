@@ -1,6 +1,8 @@
 //! Every budget applied to an untrusted package, in one place: [`Limits`]. The `csar` command sets each of them
 //! from a flag of the same name (`--max-entries`, `--max-entry-size`, ...).
 
+use crate::Error;
+
 /// Bounds on untrusted packages. Each is answered with a finding (or a typed error) naming it, never with a
 /// panic or a silent truncation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,8 +61,12 @@ impl Default for Limits {
 }
 
 /// Reads a size written as bytes (`1048576`) or with a binary unit (`64K`, `64KiB`, `8M`, `8MiB`, `16G`,
-/// `16GiB`, `1T`, `1TiB`; case does not matter).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+/// `16GiB`, `1T`, `1TiB`; case does not matter). Anything else is [`Error::InvalidSize`].
+pub fn parse_size(text: &str) -> Result<u64, Error> {
+    parse(text).map_err(Error::InvalidSize)
+}
+
+fn parse(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
@@ -89,13 +95,14 @@ mod tests {
 
     #[test]
     fn sizes_read_with_binary_units() {
-        assert_eq!(parse_size("1048576"), Ok(1 << 20));
-        assert_eq!(parse_size("64K"), Ok(64 << 10));
-        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("16g"), Ok(16 << 30));
-        assert_eq!(parse_size("1 TiB"), Ok(1 << 40));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("5 parsecs").is_err());
-        assert!(parse_size("99999999999T").is_err());
+        assert_eq!(parse_size("1048576").ok(), Some(1 << 20));
+        assert_eq!(parse_size("64K").ok(), Some(64 << 10));
+        assert_eq!(parse_size("8MiB").ok(), Some(8 << 20));
+        assert_eq!(parse_size("16g").ok(), Some(16 << 30));
+        assert_eq!(parse_size("1 TiB").ok(), Some(1 << 40));
+        assert!(parse_size("lots").unwrap_err().is_invalid_size());
+        assert!(parse_size("5 parsecs").unwrap_err().is_invalid_size());
+        let e = parse_size("99999999999T").unwrap_err();
+        assert_eq!(e.to_string(), "\"99999999999T\" is too large");
     }
 }

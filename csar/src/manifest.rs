@@ -3,6 +3,7 @@
 //!
 //! Parsed line by line: keys without regard to case, entries in any key order, CRLF accepted.
 
+use crate::Error;
 use std::fmt;
 
 /// A digest algorithm of a manifest entry.
@@ -143,16 +144,6 @@ pub struct Manifest {
     pub cms: Option<String>,
 }
 
-/// A manifest line that cannot be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
-pub struct ManifestError {
-    /// 1-based line number.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
 /// The metadata keys EdgeGallery's AppStore and test platform require.
 pub const EDGEGALLERY_METADATA: [&str; 5] = [
     "app_product_name",
@@ -181,18 +172,18 @@ impl Manifest {
     }
 
     /// Parses the text.
-    pub fn parse(text: &str) -> Result<Self, ManifestError> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         Self::parse_limited(text, usize::MAX)
     }
 
     /// As [`parse`](Self::parse), refusing more than `max_items` metadata lines, `Source` entries and artifact
     /// set members in all (untrusted input: each costs memory).
-    pub fn parse_limited(text: &str, max_items: usize) -> Result<Self, ManifestError> {
+    pub fn parse_limited(text: &str, max_items: usize) -> Result<Self, Error> {
         let mut m = Self::default();
         let mut items = 0usize;
         let mut section = Section::Start;
         let mut cms = String::new();
-        let err = |line: usize, message: String| ManifestError { line, message };
+        let err = |line: usize, message: String| Error::Manifest { line, message };
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
             let line = raw.trim_end_matches('\r');
@@ -393,8 +384,8 @@ mod tests {
         assert_eq!(
             Manifest::parse("metadata:\nno colon here\n")
                 .unwrap_err()
-                .line,
-            2
+                .line(),
+            Some(2)
         );
         assert!(Manifest::parse("Hash: abc\n").is_err());
         assert!(Manifest::parse("Source: a\n-----BEGIN CMS-----\nMIAG\n").is_err());
@@ -403,7 +394,7 @@ mod tests {
         assert!(
             Manifest::parse_limited(&many, 4)
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("more than 4")
         );
         assert_eq!(Algorithm::parse("md5"), Algorithm::Other("md5".into()));

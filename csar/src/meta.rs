@@ -4,6 +4,7 @@
 //! Parsed line by line, never as YAML: keys match without regard to case (EdgeGallery writes `Created-by`, ETSI
 //! `Created-By`), CRLF and a missing final newline are accepted, and values are trimmed.
 
+use crate::Error;
 use crate::manifest::Algorithm;
 use std::fmt;
 
@@ -55,16 +56,6 @@ pub const ETSI_ENTRY_KEYS: [&str; 5] = [
     "ETSI-Entry-Certificate",
     "ETSI-Entry-Tests",
 ];
-
-/// A line of `TOSCA.meta` that is not `key: value`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
-pub struct MetaError {
-    /// 1-based line number.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
 
 impl ToscaMeta {
     /// A block 0 value by key, matched without regard to case.
@@ -120,13 +111,13 @@ impl ToscaMeta {
 
     /// Parses the text. Blank lines separate blocks; every other line must be `key: value`. Values may be
     /// quoted (`Entry-Definitions: 'Definitions/x.yaml'`); the quotes are not part of the value.
-    pub fn parse(text: &str) -> Result<Self, MetaError> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         Self::parse_limited(text, usize::MAX)
     }
 
     /// As [`parse`](Self::parse), refusing more than `max_items` blocks and block 0 keys in all (untrusted
     /// input: each costs memory).
-    pub fn parse_limited(text: &str, max_items: usize) -> Result<Self, MetaError> {
+    pub fn parse_limited(text: &str, max_items: usize) -> Result<Self, Error> {
         let mut meta = Self::default();
         let mut items = 0usize;
         let mut block = 0usize;
@@ -141,13 +132,13 @@ impl ToscaMeta {
                 block += 1;
             }
             blank_before = false;
-            let (key, value) = line.split_once(':').ok_or_else(|| MetaError {
+            let (key, value) = line.split_once(':').ok_or_else(|| Error::Meta {
                 line: i + 1,
                 message: format!("expected `key: value`, found {:?}", truncate(line)),
             })?;
             let (key, value) = (key.trim(), unquote(value.trim()));
             if key.is_empty() {
-                return Err(MetaError {
+                return Err(Error::Meta {
                     line: i + 1,
                     message: "empty key".into(),
                 });
@@ -156,7 +147,7 @@ impl ToscaMeta {
             if block == 0 || key.eq_ignore_ascii_case("Name") {
                 items += 1;
                 if items > max_items {
-                    return Err(MetaError {
+                    return Err(Error::Meta {
                         line: i + 1,
                         message: format!("more than {max_items} blocks and block 0 keys"),
                     });
@@ -185,12 +176,8 @@ impl ToscaMeta {
 }
 
 /// The block a `Content-Type`, `Algorithm` or `Hash` line (at 0-based `i`) belongs to.
-fn in_block<'m>(
-    meta: &'m mut ToscaMeta,
-    i: usize,
-    what: &str,
-) -> Result<&'m mut MetaEntry, MetaError> {
-    meta.entries.last_mut().ok_or_else(|| MetaError {
+fn in_block<'m>(meta: &'m mut ToscaMeta, i: usize, what: &str) -> Result<&'m mut MetaEntry, Error> {
+    meta.entries.last_mut().ok_or_else(|| Error::Meta {
         line: i + 1,
         message: format!("{what} outside a Name block"),
     })
@@ -314,14 +301,18 @@ mod tests {
         let text = "Name: a\n\n".repeat(10);
         assert!(ToscaMeta::parse_limited(&text, 10).is_ok());
         let e = ToscaMeta::parse_limited(&text, 9).unwrap_err();
-        assert!(e.message.contains("more than 9"), "{e}");
+        assert!(
+            matches!(&e, Error::Meta { message, .. } if message.contains("more than 9")),
+            "{e}"
+        );
     }
 
     #[test]
     fn malformed_lines_are_reported_with_their_number() {
         let e = ToscaMeta::parse("TOSCA-Meta-File-Version: 1.0\nthis is not a key value line\n")
             .unwrap_err();
-        assert_eq!(e.line, 2);
+        assert_eq!(e.line(), Some(2));
+        assert!(e.is_invalid_metadata(), "{e}");
         assert!(ToscaMeta::parse("Content-Type: appd\n").is_err());
         assert!(ToscaMeta::parse(": x\n").is_err());
     }

@@ -49,8 +49,10 @@ pub struct Package<R: Read + Seek> {
 impl Package<BufReader<File>> {
     /// Opens the package at `path`.
     pub fn open(path: impl AsRef<Path>, limits: Limits) -> Result<Self, Error> {
-        let file = File::open(path.as_ref())
-            .map_err(|e| Error::Io(path.as_ref().display().to_string(), e))?;
+        let file = File::open(path.as_ref()).map_err(|e| Error::Io {
+            path: path.as_ref().display().to_string(),
+            source: e,
+        })?;
         Self::from_reader(BufReader::with_capacity(256 * 1024, file), limits)
     }
 }
@@ -558,7 +560,10 @@ impl<R: Read + Seek> Package<R> {
         if let Some(bad) = self.entries.iter().find(|e| !e.safe) {
             return Err(Error::Unsafe(bad.name.clone()));
         }
-        let io = |p: &Path, e| Error::Io(p.display().to_string(), e);
+        let io = |p: &Path, e| Error::Io {
+            path: p.display().to_string(),
+            source: e,
+        };
         match std::fs::symlink_metadata(target) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io(target, e)),
@@ -594,7 +599,10 @@ impl<R: Read + Seek> Package<R> {
 
     /// Writes every entry under `root`, a directory created for this extraction.
     fn extract_into(&mut self, root: &Path) -> Result<usize, Error> {
-        let io = |p: &Path, e| Error::Io(p.display().to_string(), e);
+        let io = |p: &Path, e| Error::Io {
+            path: p.display().to_string(),
+            source: e,
+        };
         let mut written = 0;
         let names: Vec<(String, bool)> = self
             .entries
@@ -651,8 +659,10 @@ fn create_dirs_below(root: &Path, dir: &Path) -> Result<(), Error> {
         match std::fs::create_dir(&at) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let m = std::fs::symlink_metadata(&at)
-                    .map_err(|e| Error::Io(at.display().to_string(), e))?;
+                let m = std::fs::symlink_metadata(&at).map_err(|e| Error::Io {
+                    path: at.display().to_string(),
+                    source: e,
+                })?;
                 if !m.is_dir() || m.file_type().is_symlink() {
                     return Err(Error::Unsafe(format!(
                         "{} is a file and a directory",
@@ -660,7 +670,12 @@ fn create_dirs_below(root: &Path, dir: &Path) -> Result<(), Error> {
                     )));
                 }
             }
-            Err(e) => return Err(Error::Io(at.display().to_string(), e)),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: at.display().to_string(),
+                    source: e,
+                });
+            }
         }
     }
     Ok(())

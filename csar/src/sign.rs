@@ -9,8 +9,9 @@
 //! [`Verifier::verify_package`] checks that the signed manifest covers what the package will be read by: by
 //! default every file (but the manifest, signatures and certificates), or with [`Coverage::EntryFiles`] the
 //! entry definitions and the `ETSI-Entry-*` files, with matching digests. Each failure is its own
-//! [`SignatureError`] variant, naming the file or certificate concerned.
+//! [`Error`] variant, naming the file or certificate concerned.
 
+use crate::Error;
 use crate::layout;
 use crate::manifest::{Algorithm, Manifest, SourceEntry};
 use crate::package::Package;
@@ -41,89 +42,9 @@ const ID_SHA_256: der::oid::ObjectIdentifier =
 const ID_MESSAGE_DIGEST: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 
-/// Why a signature could not be made or does not hold.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignatureError {
-    /// The certificate or key given for signing cannot be read.
-    #[error("invalid signing material: {0}")]
-    InvalidKey(String),
-    /// The manifest cannot be read.
-    #[error("invalid manifest: {0}")]
-    InvalidManifest(String),
-    /// The manifest has no CMS block, or an empty one.
-    #[error("the manifest is not signed")]
-    NotSigned,
-    /// The CMS block is not a readable SignedData (DER, or BER as EdgeGallery writes it).
-    #[error("the signature cannot be read: {0}")]
-    Malformed(String),
-    /// The signature uses another digest than SHA-256.
-    #[error("unsupported signature algorithm {0}")]
-    UnsupportedAlgorithm(String),
-    /// What was signed is not the manifest's `Source` section: the manifest was changed after signing.
-    #[error("the manifest was changed after it was signed")]
-    ManifestChanged,
-    /// The signed digest does not match the signed content.
-    #[error("the signed digest does not match the signed content")]
-    DigestMismatch,
-    /// The cryptographic signature does not verify with the signer's certificate.
-    #[error("the signature does not verify")]
-    BadSignature,
-    /// The signature carries no certificate for its signer.
-    #[error("the signature carries no signer certificate")]
-    NoSignerCertificate,
-    /// The signer is neither the trust anchor nor certified by it (through certificate authorities).
-    #[error("the signer ({0}) is not trusted")]
-    UntrustedSigner(String),
-    /// A certificate of the chain is not valid at the time of verification (expired, or not yet valid).
-    #[error("certificate {0}")]
-    CertificateNotValid(String),
-    /// A listed file's digest does not match the (signed) manifest.
-    #[error("{0} was changed after the package was signed")]
-    FileChanged(String),
-    /// A listed file cannot be read.
-    #[error("cannot check {0}: {1}")]
-    Unreadable(String, String),
-    /// A file the package is read by is not covered by the signed manifest (not listed, or without a digest).
-    #[error("{0} is not covered by the signature: {1}")]
-    NotCovered(String, String),
-    /// A file the signed manifest lists is not in the package.
-    #[error("{0} is listed in the signed manifest but not in the package")]
-    Missing(String),
-    /// The package's structure is refused, or an entry is unsafe: it is not verified.
-    #[error("the package is refused: {0}")]
-    UnsafePackage(String),
-}
-
-impl SignatureError {
-    /// Whether the signature itself does not hold (changed manifest, bad signature, digest mismatch).
-    pub fn is_bad_signature(&self) -> bool {
-        matches!(
-            self,
-            Self::ManifestChanged | Self::DigestMismatch | Self::BadSignature | Self::Malformed(_)
-        )
-    }
-
-    /// Whether the signer is not trusted at the time of verification (chain, validity).
-    pub fn is_untrusted(&self) -> bool {
-        matches!(
-            self,
-            Self::UntrustedSigner(_) | Self::CertificateNotValid(_) | Self::NoSignerCertificate
-        )
-    }
-
-    /// Whether the package's files are not what was signed (changed, missing, or not covered).
-    pub fn is_content_mismatch(&self) -> bool {
-        matches!(
-            self,
-            Self::FileChanged(_) | Self::NotCovered(..) | Self::Missing(_)
-        )
-    }
-}
-
 /// Every certificate of a PEM text, ignoring what surrounds them (`openssl` writes `subject=` lines before
 /// them).
-fn certificates_from_pem(text: &str, what: &str) -> Result<Vec<Certificate>, SignatureError> {
+fn certificates_from_pem(text: &str, what: &str) -> Result<Vec<Certificate>, Error> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
     let mut out = Vec::new();
@@ -135,27 +56,25 @@ fn certificates_from_pem(text: &str, what: &str) -> Result<Vec<Certificate>, Sig
         let block = &rest[b..b + e + END.len()];
         out.push(
             Certificate::from_pem(block.as_bytes())
-                .map_err(|e| SignatureError::InvalidKey(format!("{what}: {e}")))?,
+                .map_err(|e| Error::InvalidKey(format!("{what}: {e}")))?,
         );
         rest = &rest[b + e + END.len()..];
     }
     if out.is_empty() {
-        return Err(SignatureError::InvalidKey(format!(
-            "{what}: no PEM certificate"
-        )));
+        return Err(Error::InvalidKey(format!("{what}: no PEM certificate")));
     }
     Ok(out)
 }
 
 /// Certificates from a file of the package: PEM (one or more), or one DER certificate.
-fn certificates_from_bytes(bytes: &[u8], what: &str) -> Result<Vec<Certificate>, SignatureError> {
+fn certificates_from_bytes(bytes: &[u8], what: &str) -> Result<Vec<Certificate>, Error> {
     match std::str::from_utf8(bytes) {
         Ok(text) if text.contains("-----BEGIN CERTIFICATE-----") => {
             certificates_from_pem(text, what)
         }
         _ => Certificate::from_der(bytes)
             .map(|c| vec![c])
-            .map_err(|e| SignatureError::InvalidKey(format!("{what}: {e}"))),
+            .map_err(|e| Error::InvalidKey(format!("{what}: {e}"))),
     }
 }
 
@@ -173,18 +92,17 @@ pub fn sign_manifest(
     manifest_text: &str,
     certificate_pem: &str,
     key_pem: &str,
-) -> Result<String, SignatureError> {
-    let mut manifest = Manifest::parse(manifest_text)
-        .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
+) -> Result<String, Error> {
+    let mut manifest = Manifest::parse(manifest_text)?;
     let mut chain = certificates_from_pem(certificate_pem, "certificate")?.into_iter();
     let cert = chain
         .next()
-        .ok_or_else(|| SignatureError::InvalidKey("certificate: no PEM certificate".into()))?;
+        .ok_or_else(|| Error::InvalidKey("certificate: no PEM certificate".into()))?;
     let key = rsa::PrivateKey::from_pkcs8_pem(key_pem)
-        .map_err(|e| SignatureError::InvalidKey(format!("key: {e}")))?;
+        .map_err(|e| Error::InvalidKey(format!("key: {e}")))?;
     let content = manifest.signed_content().into_bytes();
-    let econtent = Any::new(Tag::OctetString, content)
-        .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
+    let econtent =
+        Any::new(Tag::OctetString, content).map_err(|e| Error::InvalidManifest(e.to_string()))?;
     let encapsulated = EncapsulatedContentInfo {
         econtent_type: ID_DATA,
         econtent: Some(econtent),
@@ -195,26 +113,26 @@ pub fn sign_manifest(
     });
     let signer = SigningKey::<Sha256>::new(key);
     let info = SignerInfoBuilder::new(sid, sha256_id(), &encapsulated, None)
-        .map_err(|e| SignatureError::InvalidKey(e.to_string()))?;
+        .map_err(|e| Error::InvalidKey(e.to_string()))?;
     let mut builder = SignedDataBuilder::new(&encapsulated);
     builder
         .add_digest_algorithm(sha256_id())
-        .map_err(|e| SignatureError::InvalidKey(e.to_string()))?
+        .map_err(|e| Error::InvalidKey(e.to_string()))?
         .add_certificate(CertificateChoices::Certificate(cert))
-        .map_err(|e| SignatureError::InvalidKey(e.to_string()))?;
+        .map_err(|e| Error::InvalidKey(e.to_string()))?;
     for c in chain {
         builder
             .add_certificate(CertificateChoices::Certificate(c))
-            .map_err(|e| SignatureError::InvalidKey(e.to_string()))?;
+            .map_err(|e| Error::InvalidKey(e.to_string()))?;
     }
     let signed = builder
         .add_signer_info::<SigningKey<Sha256>, Signature>(info, &signer)
-        .map_err(|e| SignatureError::InvalidKey(e.to_string()))?
+        .map_err(|e| Error::InvalidKey(e.to_string()))?
         .build()
-        .map_err(|e| SignatureError::InvalidKey(e.to_string()))?;
+        .map_err(|e| Error::InvalidKey(e.to_string()))?;
     let der = signed
         .to_der()
-        .map_err(|e| SignatureError::InvalidKey(e.to_string()))?;
+        .map_err(|e| Error::InvalidKey(e.to_string()))?;
     manifest.cms = Some(STANDARD.encode(der));
     Ok(manifest.to_string())
 }
@@ -231,14 +149,14 @@ pub struct VerifiedSignature {
     pub files_checked: usize,
 }
 
-fn public_key(cert: &Certificate) -> Result<rsa::PublicKey, SignatureError> {
+fn public_key(cert: &Certificate) -> Result<rsa::PublicKey, Error> {
     let spki = cert
         .tbs_certificate()
         .subject_public_key_info()
         .to_der()
-        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+        .map_err(|e| Error::MalformedSignature(e.to_string()))?;
     rsa::PublicKey::from_public_key_der(&spki)
-        .map_err(|e| SignatureError::UnsupportedAlgorithm(format!("signer key: {e}")))
+        .map_err(|e| Error::UnsupportedAlgorithm(format!("signer key: {e}")))
 }
 
 /// Concatenates the primitive OCTET STRING segments of a BER constructed OCTET STRING's value (nested and
@@ -342,13 +260,13 @@ fn is_authority(cert: &Certificate) -> bool {
 }
 
 /// Whether a certificate is valid at `at`.
-fn check_validity(cert: &Certificate, at: SystemTime) -> Result<(), SignatureError> {
+fn check_validity(cert: &Certificate, at: SystemTime) -> Result<(), Error> {
     let validity = cert.tbs_certificate().validity();
     let (from, to) = (validity.not_before, validity.not_after);
     if at < from.to_system_time() || at > to.to_system_time() {
         let when = der::DateTime::from_system_time(at)
             .map_or_else(|_| "the time of verification".to_owned(), |t| t.to_string());
-        return Err(SignatureError::CertificateNotValid(format!(
+        return Err(Error::CertificateNotValid(format!(
             "{} is valid from {} to {}, not at {when}",
             subject(cert),
             from.to_date_time(),
@@ -368,7 +286,7 @@ fn chain_to_anchor(
     pool: &[&Certificate],
     anchors: &[Certificate],
     at: SystemTime,
-) -> Result<Vec<String>, SignatureError> {
+) -> Result<Vec<String>, Error> {
     let same = |a: &Certificate, b: &Certificate| a.to_der().ok() == b.to_der().ok();
     let mut current = signer;
     let mut path = vec![subject(signer)];
@@ -395,7 +313,7 @@ fn chain_to_anchor(
         path.push(subject(next));
         current = next;
     }
-    Err(SignatureError::UntrustedSigner(subject(signer)))
+    Err(Error::UntrustedSigner(subject(signer)))
 }
 
 /// Which files a signature must cover.
@@ -424,7 +342,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier trusting the certificates of a PEM text (one or several: the signer's own certificate, or the
     /// certificate authorities that issue signers).
-    pub fn new(trust_anchors_pem: &str) -> Result<Self, SignatureError> {
+    pub fn new(trust_anchors_pem: &str) -> Result<Self, Error> {
         Ok(Self {
             anchors: certificates_from_pem(trust_anchors_pem, "trust anchor")?,
             at: None,
@@ -447,10 +365,7 @@ impl Verifier {
     }
 
     /// Verifies a manifest's signature.
-    pub fn verify_manifest(
-        &self,
-        manifest_text: &str,
-    ) -> Result<VerifiedSignature, SignatureError> {
+    pub fn verify_manifest(&self, manifest_text: &str) -> Result<VerifiedSignature, Error> {
         self.verify_manifest_with(manifest_text, &[])
     }
 
@@ -459,7 +374,7 @@ impl Verifier {
     pub fn verify_package<R: Read + Seek>(
         &self,
         package: &mut Package<R>,
-    ) -> Result<VerifiedSignature, SignatureError> {
+    ) -> Result<VerifiedSignature, Error> {
         verify_package_with(self, package)
     }
 }
@@ -469,7 +384,7 @@ impl Verifier {
 pub fn verify_manifest(
     manifest_text: &str,
     trust_anchor_pem: &str,
-) -> Result<VerifiedSignature, SignatureError> {
+) -> Result<VerifiedSignature, Error> {
     Verifier::new(trust_anchor_pem)?.verify_manifest(manifest_text)
 }
 
@@ -478,7 +393,7 @@ pub fn verify_manifest(
 pub fn verify_package<R: Read + Seek>(
     package: &mut Package<R>,
     trust_anchor_pem: &str,
-) -> Result<VerifiedSignature, SignatureError> {
+) -> Result<VerifiedSignature, Error> {
     Verifier::new(trust_anchor_pem)?.verify_package(package)
 }
 
@@ -505,23 +420,22 @@ impl Verifier {
         &self,
         manifest_text: &str,
         extra_certificates: &[Certificate],
-    ) -> Result<VerifiedSignature, SignatureError> {
-        let manifest = Manifest::parse(manifest_text)
-            .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
+    ) -> Result<VerifiedSignature, Error> {
+        let manifest = Manifest::parse(manifest_text)?;
         let b64 = manifest
             .cms
             .as_deref()
             .filter(|c| !c.is_empty())
-            .ok_or(SignatureError::NotSigned)?;
+            .ok_or(Error::NotSigned)?;
         let der = STANDARD
             .decode(b64)
-            .map_err(|e| SignatureError::Malformed(format!("base64: {e}")))?;
+            .map_err(|e| Error::MalformedSignature(format!("base64: {e}")))?;
         // EdgeGallery's signatures are BER with indefinite lengths; ours are DER.
         let info = ContentInfo::from_der(&der)
             .or_else(|_| ContentInfo::from_ber(&der))
-            .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+            .map_err(|e| Error::MalformedSignature(e.to_string()))?;
         if info.content_type != ID_SIGNED_DATA {
-            return Err(SignatureError::Malformed(format!(
+            return Err(Error::MalformedSignature(format!(
                 "content type {} is not signed data",
                 info.content_type
             )));
@@ -529,36 +443,36 @@ impl Verifier {
         let content_der = info
             .content
             .to_der()
-            .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+            .map_err(|e| Error::MalformedSignature(e.to_string()))?;
         let signed = SignedData::from_der(&content_der)
             .or_else(|_| SignedData::from_ber(&content_der))
-            .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+            .map_err(|e| Error::MalformedSignature(e.to_string()))?;
         let signer_info = signed
             .signer_infos
             .0
             .iter()
             .next()
-            .ok_or_else(|| SignatureError::Malformed("no signer".into()))?;
+            .ok_or_else(|| Error::MalformedSignature("no signer".into()))?;
         if signer_info.digest_alg.oid != ID_SHA_256 {
-            return Err(SignatureError::UnsupportedAlgorithm(
+            return Err(Error::UnsupportedAlgorithm(
                 signer_info.digest_alg.oid.to_string(),
             ));
         }
         let attrs = signer_info
             .signed_attrs
             .as_ref()
-            .ok_or_else(|| SignatureError::Malformed("no signed attributes".into()))?;
+            .ok_or_else(|| Error::MalformedSignature("no signed attributes".into()))?;
         let digest_attr = attrs
             .iter()
             .find(|a| a.oid == ID_MESSAGE_DIGEST)
             .and_then(|a| a.values.iter().next())
-            .ok_or_else(|| SignatureError::Malformed("no message-digest attribute".into()))?;
+            .ok_or_else(|| Error::MalformedSignature("no message-digest attribute".into()))?;
         let signed_digest = OctetString::from_der(
             &digest_attr
                 .to_der()
-                .map_err(|e| SignatureError::Malformed(e.to_string()))?,
+                .map_err(|e| Error::MalformedSignature(e.to_string()))?,
         )
-        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+        .map_err(|e| Error::MalformedSignature(e.to_string()))?;
         match signed.encap_content_info.econtent.as_ref() {
             // EdgeGallery: the signature carries what it signs, which must be the manifest's Source section.
             Some(econtent) => {
@@ -582,12 +496,12 @@ impl Verifier {
                     }
                 };
                 let content = OctetString::new(content_bytes)
-                    .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+                    .map_err(|e| Error::MalformedSignature(e.to_string()))?;
                 if content.as_bytes() != expected.as_slice() {
-                    return Err(SignatureError::ManifestChanged);
+                    return Err(Error::ManifestChanged);
                 }
                 if signed_digest.as_bytes() != Sha256::digest(content.as_bytes()).as_slice() {
-                    return Err(SignatureError::DigestMismatch);
+                    return Err(Error::DigestMismatch);
                 }
             }
             // SOL004: a detached signature over the manifest's text before the CMS block.
@@ -596,7 +510,7 @@ impl Verifier {
                     .iter()
                     .any(|c| signed_digest.as_bytes() == Sha256::digest(c).as_slice());
                 if !matches {
-                    return Err(SignatureError::ManifestChanged);
+                    return Err(Error::ManifestChanged);
                 }
             }
         }
@@ -623,15 +537,15 @@ impl Verifier {
                 .copied(),
             SignerIdentifier::SubjectKeyIdentifier(_) => certs.first().copied(),
         }
-        .ok_or(SignatureError::NoSignerCertificate)?;
+        .ok_or(Error::NoSignerCertificate)?;
         let signed_attrs_der = attrs
             .to_der()
-            .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+            .map_err(|e| Error::MalformedSignature(e.to_string()))?;
         let signature = Signature::try_from(signer_info.signature.as_bytes())
-            .map_err(|_| SignatureError::BadSignature)?;
+            .map_err(|_| Error::BadSignature)?;
         VerifyingKey::<Sha256>::new(public_key(signer_cert)?)
             .verify(&signed_attrs_der, &signature)
-            .map_err(|_| SignatureError::BadSignature)?;
+            .map_err(|_| Error::BadSignature)?;
         let at = self.at.unwrap_or_else(SystemTime::now);
         let chain = chain_to_anchor(signer_cert, &certs, &self.anchors, at)?;
         Ok(VerifiedSignature {
@@ -651,7 +565,7 @@ fn files_to_cover<R: Read + Seek>(
     manifest_name: &str,
     manifest: &Manifest,
     coverage: Coverage,
-) -> Result<Vec<String>, SignatureError> {
+) -> Result<Vec<String>, Error> {
     let files = package.files();
     match coverage {
         Coverage::AllFiles => Ok(files
@@ -663,7 +577,7 @@ fn files_to_cover<R: Read + Seek>(
             .collect()),
         Coverage::EntryFiles => {
             let ed = layout.entry_definitions.clone().ok_or_else(|| {
-                SignatureError::NotCovered(
+                Error::NotCovered(
                     "the entry definitions".into(),
                     "the package names none".into(),
                 )
@@ -689,7 +603,7 @@ fn files_to_cover<R: Read + Seek>(
             }
             for w in &wanted {
                 if package.entry(w).is_none() {
-                    return Err(SignatureError::NotCovered(
+                    return Err(Error::NotCovered(
                         w.clone(),
                         "the package names it, but has no such file".into(),
                     ));
@@ -703,28 +617,28 @@ fn files_to_cover<R: Read + Seek>(
 fn verify_package_with<R: Read + Seek>(
     verifier: &Verifier,
     package: &mut Package<R>,
-) -> Result<VerifiedSignature, SignatureError> {
+) -> Result<VerifiedSignature, Error> {
     if let Some(why) = package.refusal() {
-        return Err(SignatureError::UnsafePackage(why.to_owned()));
+        return Err(Error::Refused(why.to_owned()));
     }
     if let Some(f) = package
         .structural_findings()
         .iter()
         .find(|f| f.severity == crate::Severity::Error)
     {
-        return Err(SignatureError::UnsafePackage(f.to_string()));
+        return Err(match &f.entry {
+            Some(entry) => Error::Unsafe(entry.clone()),
+            None => Error::Refused(f.to_string()),
+        });
     }
     let layout = layout::read(package);
     let name = layout
         .manifest
         .clone()
-        .map_err(|(_, m)| SignatureError::InvalidManifest(m))?;
-    let text = package
-        .read_text(&name)
-        .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
+        .map_err(|(_, m)| Error::NoManifest(m))?;
+    let text = package.read_text(&name)?;
     let max = package.limits().max_list_items;
-    let manifest = Manifest::parse_limited(&text, max)
-        .map_err(|e| SignatureError::InvalidManifest(e.to_string()))?;
+    let manifest = Manifest::parse_limited(&text, max)?;
     // SOL004: the signer's certificate may sit in the ETSI-Entry-Certificate file, or a root .cert.
     let mut extra = Vec::new();
     let cert_files: Vec<String> = match layout.meta.as_ref().and_then(|m| m.entry_certificate()) {
@@ -746,7 +660,7 @@ fn verify_package_with<R: Read + Seek>(
         if let Some(other) = listed.insert(s.source.as_str(), s)
             && other.hash != s.hash
         {
-            return Err(SignatureError::InvalidManifest(format!(
+            return Err(Error::InvalidManifest(format!(
                 "{} is listed twice with different digests",
                 s.source
             )));
@@ -754,13 +668,10 @@ fn verify_package_with<R: Read + Seek>(
     }
     for file in files_to_cover(package, &layout, &name, &manifest, verifier.coverage)? {
         let Some(source) = listed.get(file.as_str()) else {
-            return Err(SignatureError::NotCovered(
-                file,
-                format!("{name} does not list it"),
-            ));
+            return Err(Error::NotCovered(file, format!("{name} does not list it")));
         };
         if source.hash.is_none() || source.algorithm.is_none() {
-            return Err(SignatureError::NotCovered(
+            return Err(Error::NotCovered(
                 file,
                 format!("{name} lists it without an Algorithm and a Hash"),
             ));
@@ -772,22 +683,20 @@ fn verify_package_with<R: Read + Seek>(
             continue;
         }
         if package.entry(&source.source).is_none() {
-            return Err(SignatureError::Missing(source.source.clone()));
+            return Err(Error::MissingFile(source.source.clone()));
         }
         let (Some(algorithm), Some(hash)) = (&source.algorithm, &source.hash) else {
             continue;
         };
         if let Algorithm::Other(a) = algorithm {
-            return Err(SignatureError::UnsupportedAlgorithm(format!(
+            return Err(Error::UnsupportedAlgorithm(format!(
                 "{a} (for {})",
                 source.source
             )));
         }
-        let actual = package
-            .digest(&source.source, algorithm)
-            .map_err(|e| SignatureError::Unreadable(source.source.clone(), e.to_string()))?;
+        let actual = package.digest(&source.source, algorithm)?;
         if &actual != hash {
-            return Err(SignatureError::FileChanged(source.source.clone()));
+            return Err(Error::FileChanged(source.source.clone()));
         }
         checked += 1;
     }

@@ -204,3 +204,23 @@ fn pack_sign_and_verify_at_a_time() {
     );
     assert!(o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let tmp = TempDir::new("cli-cause");
+    let missing = tmp.path().join("no-such.csar");
+    let o = csar(&[
+        "unpack",
+        s(&missing),
+        "--output",
+        s(&tmp.path().join("out")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let os = std::fs::File::open(&missing).unwrap_err().to_string();
+    assert_eq!(
+        err.trim_end(),
+        format!("csar: cannot access {}: {os}", missing.display())
+    );
+    assert_eq!(err.matches(&os).count(), 1, "{err}");
+}

@@ -72,7 +72,7 @@ fn pack(dir: &Path) -> Result<Vec<u8>, Error> {
         .map(Cursor::into_inner)
 }
 
-fn verify(bytes: &[u8]) -> Result<mec_csar::VerifiedSignature, mec_csar::SignatureError> {
+fn verify(bytes: &[u8]) -> Result<mec_csar::VerifiedSignature, mec_csar::Error> {
     let mut p = Package::from_reader(Cursor::new(bytes.to_vec()), Limits::default()).unwrap();
     Verifier::new(SIGNER_CRT)
         .unwrap()

@@ -10,7 +10,7 @@ mod common;
 use base64::Engine;
 use common::{TempDir, rezip, zip_read};
 use mec_csar::{
-    Coverage, Limits, Manifest, Package, PackageBuilder, SignatureError, Verifier, sign_manifest,
+    Coverage, Error, Limits, Manifest, Package, PackageBuilder, Verifier, sign_manifest,
 };
 use std::io::Cursor;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -81,11 +81,11 @@ fn open(bytes: &[u8]) -> Package<Cursor<Vec<u8>>> {
     Package::from_reader(Cursor::new(bytes.to_vec()), Limits::default()).unwrap()
 }
 
-fn verify_with(bytes: &[u8], v: &Verifier) -> Result<mec_csar::VerifiedSignature, SignatureError> {
+fn verify_with(bytes: &[u8], v: &Verifier) -> Result<mec_csar::VerifiedSignature, Error> {
     v.verify_package(&mut open(bytes))
 }
 
-fn verify(bytes: &[u8], anchor: &str) -> Result<String, SignatureError> {
+fn verify(bytes: &[u8], anchor: &str) -> Result<String, Error> {
     verify_with(bytes, &verifier(anchor)).map(|v| v.signer)
 }
 
@@ -109,7 +109,7 @@ fn a_package_signed_by_a_certified_publisher_verifies_against_the_ca() {
     assert!(verify(&bytes, CA_CRT).unwrap().contains("publisher"));
     assert!(matches!(
         verify(&bytes, SIGNER_CRT),
-        Err(SignatureError::UntrustedSigner(_))
+        Err(Error::UntrustedSigner(_))
     ));
 }
 
@@ -120,12 +120,14 @@ fn a_changed_listed_file_fails() {
         "Artifacts/Docs/README.md",
         b"# evil\n",
     );
-    assert_eq!(
-        verify(&bytes, SIGNER_CRT),
-        Err(SignatureError::FileChanged(
-            "Artifacts/Docs/README.md".into()
-        ))
+    let e = verify(&bytes, SIGNER_CRT).unwrap_err();
+    assert!(
+        matches!(&e, Error::FileChanged(f) if f == "Artifacts/Docs/README.md"),
+        "{e}"
     );
+    assert!(e.is_content_mismatch() && !e.is_bad_signature());
+    assert_eq!(e.entry(), Some("Artifacts/Docs/README.md"));
+    assert_eq!(e.finding_code(), Some(mec_csar::codes::DIGEST_MISMATCH));
 }
 
 #[test]
@@ -136,19 +138,28 @@ fn a_changed_manifest_fails() {
     let hash = m.sources[0].hash.clone().unwrap();
     let evil = manifest.replace(&hash, &"0".repeat(64));
     let v = verifier(SIGNER_CRT);
-    assert_eq!(
+    assert!(matches!(
         v.verify_manifest(&evil),
-        Err(SignatureError::ManifestChanged)
+        Err(Error::ManifestChanged)
+    ));
+    let e = v.verify_manifest(&evil).unwrap_err();
+    assert!(
+        e.is_bad_signature() && !e.is_untrusted() && !e.is_content_mismatch(),
+        "{e}"
     );
+    let broken = manifest.replacen("Source: ", "Source ", 1);
+    let e = v.verify_manifest(&broken).unwrap_err();
+    assert!(e.is_invalid_metadata() && e.line().is_some(), "{e}");
+    assert_eq!(e.finding_code(), Some(mec_csar::codes::MANIFEST_MALFORMED));
     let added = manifest.replacen(
         "Source: ",
         "Source: Artifacts/extra.sh\nAlgorithm: SHA-256\nHash: 00\n\nSource: ",
         1,
     );
-    assert_eq!(
+    assert!(matches!(
         v.verify_manifest(&added),
-        Err(SignatureError::ManifestChanged)
-    );
+        Err(Error::ManifestChanged)
+    ));
 }
 
 #[test]
@@ -163,19 +174,19 @@ fn a_changed_signature_fails() {
     der[n - 5] ^= 0x01;
     m.cms = Some(engine.encode(&der));
     let v = verifier(SIGNER_CRT);
-    assert_eq!(
+    assert!(matches!(
         v.verify_manifest(&m.to_string()),
-        Err(SignatureError::BadSignature)
-    );
+        Err(Error::BadSignature)
+    ));
     m.cms = Some("bm90IGRlcg==".into());
     assert!(matches!(
         v.verify_manifest(&m.to_string()),
-        Err(SignatureError::Malformed(_))
+        Err(Error::MalformedSignature(_))
     ));
     m.cms = Some("***".into());
     assert!(matches!(
         v.verify_manifest(&m.to_string()),
-        Err(SignatureError::Malformed(_))
+        Err(Error::MalformedSignature(_))
     ));
 }
 
@@ -184,12 +195,15 @@ fn an_untrusted_signer_and_an_unsigned_package_fail() {
     let bytes = signed_package(SIGNER_CRT, SIGNER_KEY);
     assert!(matches!(
         verify(&bytes, OTHER_CRT),
-        Err(SignatureError::UntrustedSigner(_))
+        Err(Error::UntrustedSigner(_))
     ));
-    assert_eq!(
+    assert!(matches!(
         verify(&unsigned_package(), SIGNER_CRT),
-        Err(SignatureError::NotSigned)
-    );
+        Err(Error::NotSigned)
+    ));
+    let e = verify(&unsigned_package(), SIGNER_CRT).unwrap_err();
+    assert!(e.is_not_signed() && !e.is_bad_signature(), "{e}");
+    assert!(verify(&bytes, OTHER_CRT).unwrap_err().is_untrusted());
 }
 
 #[test]
@@ -197,15 +211,15 @@ fn bad_signing_material_is_refused() {
     let manifest = String::from_utf8(read(&unsigned_package(), "demo.mf")).unwrap();
     assert!(matches!(
         sign_manifest(&manifest, "not a cert", SIGNER_KEY),
-        Err(SignatureError::InvalidKey(_))
+        Err(Error::InvalidKey(_))
     ));
     assert!(matches!(
         sign_manifest(&manifest, SIGNER_CRT, "not a key"),
-        Err(SignatureError::InvalidKey(_))
+        Err(Error::InvalidKey(_))
     ));
     assert!(matches!(
         Verifier::new("not a cert"),
-        Err(SignatureError::InvalidKey(_))
+        Err(Error::InvalidKey(_))
     ));
 }
 
@@ -217,10 +231,10 @@ fn ber_signatures_like_edgegallerys_verify() {
     let verified = v.verify_manifest(manifest).unwrap();
     assert!(verified.signer.contains("mec-csar test signer"));
     let changed = manifest.replace("Hash: 0123", "Hash: 9123");
-    assert_eq!(
+    assert!(matches!(
         v.verify_manifest(&changed),
-        Err(SignatureError::ManifestChanged)
-    );
+        Err(Error::ManifestChanged)
+    ));
     // An anchor given with the text openssl writes around it is read too.
     let decorated = format!("subject=CN = mec-csar test signer\n\n{SIGNER_CRT}");
     assert!(verifier(&decorated).verify_manifest(manifest).is_ok());
@@ -234,10 +248,10 @@ fn sol004_detached_signatures_over_the_manifest_text_verify() {
     assert!(v.verify_manifest(manifest).is_ok());
     // Any change to the text signed (metadata included, which EdgeGallery's form leaves out) fails.
     let changed = manifest.replace("vnf_package_version: 1.0", "vnf_package_version: 6.6");
-    assert_eq!(
+    assert!(matches!(
         v.verify_manifest(&changed),
-        Err(SignatureError::ManifestChanged)
-    );
+        Err(Error::ManifestChanged)
+    ));
 }
 
 // ---- 1. a signature must cover what will be read ----
@@ -272,7 +286,7 @@ fn entry_definitions_pointed_at_an_unlisted_file_is_not_verified() {
         let e =
             verify_with(&evil, &verifier(SIGNER_CRT).coverage(Coverage::EntryFiles)).unwrap_err();
         assert!(
-            matches!(&e, SignatureError::NotCovered(f, _) if f == "APPD/evil.yaml"),
+            matches!(&e, Error::NotCovered(f, _) if f == "APPD/evil.yaml"),
             "{e}"
         );
         assert!(e.to_string().contains("APPD/evil.yaml"), "{e}");
@@ -289,7 +303,7 @@ fn by_default_every_file_must_be_covered() {
     );
     let e = verify(&bytes, SIGNER_CRT).unwrap_err();
     assert!(
-        matches!(&e, SignatureError::NotCovered(f, why) if f == "Artifacts/Scripts/install.sh" && why.contains("demo.mf")),
+        matches!(&e, Error::NotCovered(f, why) if f == "Artifacts/Scripts/install.sh" && why.contains("demo.mf")),
         "{e}"
     );
     // Only the entry files: the script is not what a reader starts from.
@@ -303,7 +317,7 @@ fn edgegallery_signatures_cover_the_entry_files_only() {
     assert_eq!(v.files_checked, 1);
     // TOSCA.meta, README.md: not listed, so not verified under the default coverage.
     let e = verify(&bytes, SIGNER_CRT).unwrap_err();
-    assert!(matches!(e, SignatureError::NotCovered(..)), "{e}");
+    assert!(matches!(e, Error::NotCovered(..)), "{e}");
 }
 
 #[test]
@@ -322,7 +336,7 @@ fn etsi_entry_files_must_be_covered_too() {
     let bytes = sign(&bytes, SIGNER_CRT, SIGNER_KEY);
     let e = verify_with(&bytes, &verifier(SIGNER_CRT).coverage(Coverage::EntryFiles)).unwrap_err();
     assert!(
-        matches!(&e, SignatureError::NotCovered(f, _) if f == "Files/ChangeLog.txt"),
+        matches!(&e, Error::NotCovered(f, _) if f == "Files/ChangeLog.txt"),
         "{e}"
     );
 }
@@ -333,10 +347,12 @@ fn a_listed_file_missing_from_the_package_fails() {
         &signed_package(SIGNER_CRT, SIGNER_KEY),
         &[("Artifacts/Docs/README.md", None)],
     );
-    assert_eq!(
-        verify(&bytes, SIGNER_CRT),
-        Err(SignatureError::Missing("Artifacts/Docs/README.md".into()))
+    let e = verify(&bytes, SIGNER_CRT).unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingFile(f) if f == "Artifacts/Docs/README.md"),
+        "{e}"
     );
+    assert!(e.is_content_mismatch());
 }
 
 #[test]
@@ -349,7 +365,7 @@ fn an_unsafe_package_is_not_verified() {
     ]);
     assert!(matches!(
         verify(&dup, SIGNER_CRT),
-        Err(SignatureError::UnsafePackage(_))
+        Err(Error::Unsafe(_) | Error::Refused(_))
     ));
 }
 
@@ -362,13 +378,13 @@ fn the_signer_must_be_valid_at_the_time_of_verification() {
     let before = UNIX_EPOCH + Duration::from_secs(1_780_000_000); // 2026-05-28
     let e = verify_with(&bytes, &Verifier::new(SIGNER_CRT).unwrap().at(before)).unwrap_err();
     assert!(
-        matches!(&e, SignatureError::CertificateNotValid(m) if m.contains("mec-csar test signer") && m.contains("2026-11-24")),
+        matches!(&e, Error::CertificateNotValid(m) if m.contains("mec-csar test signer") && m.contains("2026-11-24")),
         "{e}"
     );
     assert!(e.is_untrusted());
     let after = years_after_2027(101);
     let e = verify_with(&bytes, &Verifier::new(SIGNER_CRT).unwrap().at(after)).unwrap_err();
-    assert!(matches!(e, SignatureError::CertificateNotValid(_)), "{e}");
+    assert!(matches!(e, Error::CertificateNotValid(_)), "{e}");
     assert!(verify_with(&bytes, &verifier(SIGNER_CRT)).is_ok());
 }
 
@@ -388,7 +404,7 @@ fn a_signer_chains_to_the_root_through_an_embedded_intermediate() {
     let alone = chained_package(&[CHAINED_CRT], CHAINED_KEY);
     assert!(matches!(
         verify(&alone, ROOT_CRT),
-        Err(SignatureError::UntrustedSigner(_))
+        Err(Error::UntrustedSigner(_))
     ));
 }
 
@@ -402,7 +418,7 @@ fn an_expired_intermediate_breaks_the_chain() {
     )
     .unwrap_err();
     assert!(
-        matches!(&e, SignatureError::CertificateNotValid(m) if m.contains("intermediate")),
+        matches!(&e, Error::CertificateNotValid(m) if m.contains("intermediate")),
         "{e}"
     );
 }
@@ -415,11 +431,11 @@ fn a_certificate_issued_by_a_non_authority_is_not_trusted() {
     );
     assert!(matches!(
         verify(&bytes, ROOT_CRT),
-        Err(SignatureError::UntrustedSigner(_))
+        Err(Error::UntrustedSigner(_))
     ));
     assert!(matches!(
         verify(&bytes, CHAINED_CRT),
-        Err(SignatureError::UntrustedSigner(_))
+        Err(Error::UntrustedSigner(_))
     ));
 }
 

@@ -1,10 +1,11 @@
 //! The Mm5 client, as a MEP manager uses it.
 
+use crate::Error;
 use crate::model::{
     AppDConfig, CallStatistics, GovernResponse, PlatformCapability, SubscribeStatistic,
     TaskProgress,
 };
-use mec_core::client::{ApiRequest, Auth, Error, HttpClient, HttpClientBuilder, path_segment};
+use mec_core::client::{ApiRequest, Auth, HttpClient, HttpClientBuilder, path_segment};
 use mec_mp1::model::ServiceInfo;
 use std::time::Duration;
 
@@ -108,10 +109,11 @@ impl Client {
             )))
             .await?
             .json()
+            .map_err(Error::from)
     }
 
     /// Polls a task until it succeeds or fails, with growing intervals. A task that fails is returned, not an
-    /// error: look at its `config_result` and `detailed`. Gives up with [`Error::Timeout`] after the timeout.
+    /// error: look at its `config_result` and `detailed`. Gives up with [`Error::TaskTimedOut`] after the timeout.
     pub async fn wait_for_task(
         &self,
         task_id: &str,
@@ -126,10 +128,11 @@ impl Client {
             }
             let now = tokio::time::Instant::now();
             if now >= deadline {
-                return Err(Error::Timeout(format!(
-                    "task {task_id} still {} ({}%) after {:?}",
-                    task.config_result, task.config_phase, options.timeout
-                )));
+                return Err(Error::TaskTimedOut {
+                    task_id: task_id.to_owned(),
+                    waited: options.timeout,
+                    last: Box::new(task),
+                });
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = (interval * 2).min(options.max_interval);
@@ -144,6 +147,7 @@ impl Client {
             ))
             .await?
             .json()
+            .map_err(Error::from)
     }
 
     /// The capabilities of one service name. The name is sent as `ser_name`, and the answer is filtered here
@@ -174,12 +178,15 @@ impl Client {
             )))
             .await?
             .json()
+            .map_err(Error::from)
     }
 
     /// Terminates an app instance: the MEP notifies the app and waits for its confirmation.
     pub async fn terminate_app_instance(&self, app_instance_id: &str) -> Result<(), Error> {
         let header = http::HeaderValue::from_str(app_instance_id).map_err(|_| {
-            Error::InvalidRequest("app instance id is not a valid header value".to_owned())
+            Error::InvalidRequest(format!(
+                "app instance id {app_instance_id:?} is not a valid header value"
+            ))
         })?;
         self.http
             .execute(
@@ -193,6 +200,7 @@ impl Client {
             )
             .await
             .map(drop)
+            .map_err(Error::from)
     }
 
     /// API call statistics of the last seven days.
@@ -211,6 +219,7 @@ impl Client {
             .execute(ApiRequest::post("mep/service_govern/v1/kong_log").json(record)?)
             .await
             .map(drop)
+            .map_err(Error::from)
     }
 
     /// Subscription statistics.
@@ -248,6 +257,7 @@ impl AppConfigs {
             .execute(ApiRequest::post(&self.path).json(config)?)
             .await?
             .json()
+            .map_err(Error::from)
     }
 
     /// Replaces the configuration with this full desired set; returns the task applying it.
@@ -256,11 +266,16 @@ impl AppConfigs {
             .execute(ApiRequest::put(&self.path).json(config)?)
             .await?
             .json()
+            .map_err(Error::from)
     }
 
     /// The current configuration.
     pub async fn get(&self) -> Result<AppDConfig, Error> {
-        self.http.execute(ApiRequest::get(&self.path)).await?.json()
+        self.http
+            .execute(ApiRequest::get(&self.path))
+            .await?
+            .json()
+            .map_err(Error::from)
     }
 
     /// Removes the configuration and its rules; returns the task doing it.
@@ -269,5 +284,6 @@ impl AppConfigs {
             .execute(ApiRequest::delete(&self.path))
             .await?
             .json()
+            .map_err(Error::from)
     }
 }

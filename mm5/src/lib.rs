@@ -10,13 +10,15 @@
 //!
 //! - [`Client`]: for a MEP manager, with [`Client::wait_for_task`].
 //! - [`server::Mm5`] and [`server::router`]: for a MEP.
+//! - [`Error`]: what the client's calls return.
 
 pub mod client;
+mod error;
 pub mod model;
 pub mod server;
 
 pub use client::{AppConfigs, Client, ClientBuilder, WaitOptions};
-pub use mec_core::client::Error;
+pub use error::{Error, HttpError};
 pub use model::{
     AppDConfig, CallStatistics, CapabilityConsumer, ConfigResult, GovernResponse, InvalidMember,
     PlatformCapability, ServiceCalls, SubscribeNum, SubscribeRelation, SubscribeStatistic,

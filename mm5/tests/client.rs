@@ -156,7 +156,14 @@ async fn wait_for_task_gives_up_after_its_timeout() {
         max_interval: Duration::from_millis(10),
     };
     let e = client.wait_for_task("t-2", &options).await.unwrap_err();
-    assert!(matches!(e, mec_mm5::Error::Timeout(_)), "{e}");
+    assert!(
+        e.is_task_timed_out() && !e.is_timeout() && e.is_retryable(),
+        "{e}"
+    );
+    assert!(
+        matches!(&e, mec_mm5::Error::TaskTimedOut { task_id, last, .. } if task_id == "t-2" && last.config_phase == "10"),
+        "{e}"
+    );
     assert!(e.to_string().contains("PROCESSING"));
 }
 
@@ -287,4 +294,38 @@ async fn governance_views() {
     assert_eq!(subs.subscribe_num.service_subscribed_num, 2);
     assert!(subs.subscribe_relations[0].service_list.is_empty());
     assert!(client.governed_services().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn refusals_and_transport_errors_have_helpers() {
+    let (server, client) = setup().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404).set_body_raw(
+            r#"{"title":"Not Found","status":404,"detail":"no such app instance"}"#,
+            "application/problem+json",
+        ))
+        .mount(&server)
+        .await;
+    let e = client.app_config("gone").delete().await.unwrap_err();
+    assert!(e.is_not_found() && !e.is_transport(), "{e}");
+    assert_eq!(e.problem().unwrap().detail, "no such app instance");
+    let e = client.terminate_app_instance("bad\nid").await.unwrap_err();
+    assert!(e.is_invalid_request() && e.status().is_none(), "{e}");
+    // Nothing listens on port 1 of the loopback address: the connection is refused.
+    let e = mec_mm5::Client::builder("http://127.0.0.1:1")
+        .build()
+        .unwrap()
+        .capabilities()
+        .await
+        .unwrap_err();
+    assert!(e.is_transport() && e.is_retryable(), "{e}");
+    let deepest = {
+        let mut c: &dyn std::error::Error = &e;
+        while let Some(next) = c.source() {
+            c = next;
+        }
+        c.to_string()
+    };
+    assert!(!e.to_string().contains(&deepest), "{e}");
+    assert_eq!(e.report().matches(&deepest).count(), 1, "{}", e.report());
 }

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::Error;
 use crate::model::Notification;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -113,33 +114,33 @@ impl NotificationReceiver {
 
     /// Serves a receiver on `addr` (port 0 for any free port) until the returned handle is dropped; its
     /// [`url`](BoundReceiver::url) names the address bound. An unspecified address (`0.0.0.0`, `::`) names no
-    /// address a MEP could call back, and is refused (`InvalidInput`): use
-    /// [`bind_advertising`](Self::bind_advertising).
-    pub async fn bind(addr: SocketAddr) -> Result<(BoundReceiver, Notifications), std::io::Error> {
+    /// address a MEP could call back, and is refused ([`Error::InvalidCallback`]): use
+    /// [`bind_advertising`](Self::bind_advertising). An address that cannot be bound is [`Error::Bind`].
+    pub async fn bind(addr: SocketAddr) -> Result<(BoundReceiver, Notifications), Error> {
         if addr.ip().is_unspecified() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!(
-                    "{addr} is no address a MEP can call back; bind_advertising names the one it reaches this \
-                     receiver at"
-                ),
-            ));
+            return Err(Error::InvalidCallback {
+                url: addr.to_string(),
+                reason: "no address a MEP can call back; bind_advertising names the one it reaches this \
+                         receiver at"
+                    .to_owned(),
+            });
         }
         Self::serve_on(addr, None).await
     }
 
     /// Serves a receiver on `addr` (often `0.0.0.0:PORT`) until the returned handle is dropped, with `advertised`
     /// (the callback URL the MEP reaches it at, such as `http://10.0.0.7:8080/notifications`) as its
-    /// [`url`](BoundReceiver::url). Port 0 in `advertised` is replaced by the port bound.
+    /// [`url`](BoundReceiver::url). Port 0 in `advertised` is replaced by the port bound. An advertised URL that
+    /// is not `http(s)` with a host is [`Error::InvalidCallback`].
     pub async fn bind_advertising(
         addr: SocketAddr,
         advertised: url::Url,
-    ) -> Result<(BoundReceiver, Notifications), std::io::Error> {
+    ) -> Result<(BoundReceiver, Notifications), Error> {
         if !matches!(advertised.scheme(), "http" | "https") || advertised.host_str().is_none() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{advertised} is not an http(s) URL with a host"),
-            ));
+            return Err(Error::InvalidCallback {
+                url: advertised.to_string(),
+                reason: "not an http(s) URL with a host".to_owned(),
+            });
         }
         Self::serve_on(addr, Some(advertised)).await
     }
@@ -147,10 +148,13 @@ impl NotificationReceiver {
     async fn serve_on(
         addr: SocketAddr,
         advertised: Option<url::Url>,
-    ) -> Result<(BoundReceiver, Notifications), std::io::Error> {
+    ) -> Result<(BoundReceiver, Notifications), Error> {
         let (receiver, notifications) = Self::new();
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
+        let bind_error = |source| Error::Bind { addr, source };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
         let url = match advertised {
             Some(mut url) => {
                 if url.port() == Some(0) {
@@ -158,8 +162,12 @@ impl NotificationReceiver {
                 }
                 url
             }
-            None => url::Url::parse(&format!("http://{local}/notifications"))
-                .map_err(|e| std::io::Error::other(e.to_string()))?,
+            None => url::Url::parse(&format!("http://{local}/notifications")).map_err(|e| {
+                Error::InvalidCallback {
+                    url: format!("http://{local}/notifications"),
+                    reason: e.to_string(),
+                }
+            })?,
         };
         let router = receiver.router();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -561,3 +561,62 @@ async fn errors_map_to_predicates_and_ids_are_escaped() {
     let e = client.app("busy").confirm_ready().await.unwrap_err();
     assert!(e.is_conflict() && !e.is_retryable());
 }
+
+#[tokio::test]
+async fn a_refused_update_is_a_failed_precondition() {
+    let (server, client) = server_and_client("/mep").await;
+    Mock::given(method("PUT"))
+        .and(path("/mep/mec_app_support/v1/applications/a/dns_rules/r"))
+        .and(header("if-match", "\"old\""))
+        .respond_with(ResponseTemplate::new(412).set_body_raw(
+            r#"{"title":"Precondition Failed","status":412,"detail":"changed meanwhile"}"#,
+            "application/problem+json",
+        ))
+        .mount(&server)
+        .await;
+    let rule: mec_mp1::model::DnsRule = serde_json::from_value(serde_json::json!({
+        "dnsRuleId": "r", "domainName": "x.example", "ipAddressType": "IP_V4",
+        "ipAddress": "10.0.0.1", "ttl": 30, "state": "ACTIVE"
+    }))
+    .unwrap();
+    let e = client
+        .app("a")
+        .dns_rules()
+        .update("r", &rule, Some("\"old\""))
+        .await
+        .unwrap_err();
+    assert!(e.is_precondition_failed() && !e.is_conflict(), "{e}");
+    assert_eq!(e.status(), Some(412));
+    assert_eq!(e.problem().unwrap().detail, "changed meanwhile");
+    let e = client
+        .app("a")
+        .dns_rules()
+        .update("r", &rule, Some("bad\nvalue"))
+        .await
+        .unwrap_err();
+    assert!(e.is_invalid_request() && e.status().is_none(), "{e}");
+}
+
+#[tokio::test]
+async fn a_transport_error_says_its_cause_once() {
+    // Nothing listens on port 1 of the loopback address: the connection is refused.
+    let client = Client::builder("http://127.0.0.1:1").build().unwrap();
+    let e = client.transports().list().await.unwrap_err();
+    assert!(
+        e.is_transport() && e.is_retryable() && !e.is_timeout(),
+        "{e}"
+    );
+    assert!(e.status().is_none() && e.problem().is_none());
+    let deepest = {
+        let mut c: &dyn std::error::Error = &e;
+        while let Some(next) = c.source() {
+            c = next;
+        }
+        c.to_string()
+    };
+    let shown = e.to_string();
+    assert!(!shown.contains(&deepest), "{shown}");
+    let report = e.report();
+    assert_eq!(report.matches(&deepest).count(), 1, "{report}");
+    assert!(report.starts_with(&shown), "{report}");
+}

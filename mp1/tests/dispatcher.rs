@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use mec_mp1::server::{DeliveryOutcome, DispatchError, DispatcherConfig, NotificationDispatcher};
+use mec_mp1::server::{DeliveryOutcome, DispatcherConfig, NotificationDispatcher};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -165,14 +165,16 @@ async fn bad_callbacks_and_a_full_queue_are_refused_at_once() {
         ..config()
     })
     .unwrap();
-    assert!(matches!(
-        d.dispatch("not a url", &json!({})),
-        Err(DispatchError::InvalidCallback(_))
-    ));
-    assert!(matches!(
-        d.dispatch("ftp://x/y", &json!({})),
-        Err(DispatchError::InvalidCallback(_))
-    ));
+    assert!(
+        d.dispatch("not a url", &json!({}))
+            .unwrap_err()
+            .is_invalid_callback()
+    );
+    let e = d.dispatch("ftp://x/y", &json!({})).unwrap_err();
+    assert!(
+        matches!(&e, mec_mp1::Error::InvalidCallback { url, .. } if url == "ftp://x/y"),
+        "{e}"
+    );
     // A callback that never answers in time keeps the one delivery slot busy; the queue fills up.
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -181,10 +183,9 @@ async fn bad_callbacks_and_a_full_queue_are_refused_at_once() {
         .await;
     let mut refused = false;
     for _ in 0..10 {
-        if matches!(
-            d.dispatch(&server.uri(), &json!({})),
-            Err(DispatchError::QueueFull)
-        ) {
+        if d.dispatch(&server.uri(), &json!({}))
+            .is_err_and(|e| e.is_queue_full() && e.is_retryable())
+        {
             refused = true;
             break;
         }

@@ -210,7 +210,7 @@ async fn a_receiver_on_every_interface_advertises_a_reachable_url() {
     let e = NotificationReceiver::bind("0.0.0.0:0".parse().unwrap())
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.is_invalid_callback() && !e.is_bind(), "{e}");
     assert!(e.to_string().contains("bind_advertising"), "{e}");
     let (bound, mut notifications) = NotificationReceiver::bind_advertising(
         "0.0.0.0:0".parse().unwrap(),
@@ -236,6 +236,22 @@ async fn a_receiver_on_every_interface_advertises_a_reachable_url() {
             "ftp://x/".parse().unwrap()
         )
         .await
-        .is_err()
+        .unwrap_err()
+        .is_invalid_callback()
+    );
+}
+
+#[tokio::test]
+async fn an_address_in_use_is_a_bind_error_with_its_cause() {
+    let (bound, _notifications) = NotificationReceiver::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let e = NotificationReceiver::bind(bound.addr()).await.unwrap_err();
+    assert!(e.is_bind() && !e.is_invalid_callback(), "{e}");
+    assert_eq!(e.to_string(), format!("cannot listen on {}", bound.addr()));
+    let cause = std::error::Error::source(&e).unwrap().to_string();
+    assert_eq!(
+        e.report(),
+        format!("cannot listen on {}: {cause}", bound.addr())
     );
 }

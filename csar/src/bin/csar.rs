@@ -191,7 +191,7 @@ fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("csar: {e}");
+            eprintln!("csar: {}", mec_csar::report(e.as_ref()));
             ExitCode::from(2)
         }
     }
@@ -372,8 +372,10 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 },
             )?;
             write_file_atomically(&output, |out| {
-                std::io::Write::write_all(out, &chart)
-                    .map_err(|e| mec_csar::Error::Io(output.display().to_string(), e))
+                std::io::Write::write_all(out, &chart).map_err(|e| mec_csar::Error::Io {
+                    path: output.display().to_string(),
+                    source: e,
+                })
             })?;
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)

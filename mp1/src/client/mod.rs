@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::Error;
 use crate::model::{
     AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
     AppTerminationNotificationSubscription, CurrentTime, DnsRule, OperationAction,
@@ -38,8 +39,7 @@ use crate::model::{
 };
 use crate::paths;
 use mec_core::client::{
-    ApiRequest, ApiResponse, Auth, Error, HttpClient, HttpClientBuilder, TokenProvider,
-    path_segment,
+    ApiRequest, ApiResponse, Auth, HttpClient, HttpClientBuilder, TokenProvider, path_segment,
 };
 use mec_core::signature::Credentials;
 use serde::Serialize;
@@ -257,14 +257,15 @@ impl Client {
     }
 
     async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
-        self.inner
+        Ok(self
+            .inner
             .http
             .execute(with_app_instance_header(request))
-            .await
+            .await?)
     }
 
     async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, Error> {
-        self.send(ApiRequest::get(path)).await?.json()
+        Ok(self.send(ApiRequest::get(path)).await?.json()?)
     }
 
     async fn get_tagged<T: DeserializeOwned>(&self, path: String) -> Result<Tagged<T>, Error> {
@@ -611,7 +612,7 @@ impl AppServices {
         if r.status() == 204 || r.body().is_empty() {
             Ok(None)
         } else {
-            r.json().map(Some)
+            Ok(Some(r.json()?))
         }
     }
 }

@@ -71,9 +71,9 @@ impl ServiceFilter {
 
     /// The query parameters, as sent (repeated keys for lists); refused when more than one of
     /// `ser_instance_id`, `ser_name` and `ser_category_id` is given.
-    pub fn to_pairs(&self) -> Result<Vec<(String, String)>, mec_core::client::Error> {
+    pub fn to_pairs(&self) -> Result<Vec<(String, String)>, crate::Error> {
         self.check_exclusive()
-            .map_err(|e| mec_core::client::Error::InvalidRequest(e.problem().detail.clone()))?;
+            .map_err(|e| crate::Error::InvalidRequest(e.problem().detail.clone()))?;
         let mut pairs: Vec<(String, String)> = Vec::new();
         let mut push = |k: &str, v: String| pairs.push((k.to_owned(), v));
         for v in &self.ser_instance_ids {

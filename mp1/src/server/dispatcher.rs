@@ -1,6 +1,7 @@
 //! Notification delivery for servers that keep no outbox of their own: POSTs to callbacks with timeouts and
 //! retries, and a report of each outcome.
 
+use crate::Error;
 use bytes::Bytes;
 use serde::Serialize;
 use std::fmt;
@@ -78,27 +79,6 @@ pub struct DeliveryReport {
     pub outcome: DeliveryOutcome,
 }
 
-/// Why a notification was not accepted for delivery.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DispatchError {
-    /// The queue is full: deliveries are not keeping up.
-    #[error("the notification queue is full")]
-    QueueFull,
-    /// The dispatcher's worker has stopped.
-    #[error("the notification dispatcher has stopped")]
-    Closed,
-    /// The notification does not serialize to JSON.
-    #[error("the notification does not serialize: {0}")]
-    Serialize(String),
-    /// The callback is not an absolute http(s) URL.
-    #[error("invalid callback URL {0:?}")]
-    InvalidCallback(String),
-    /// The HTTP client could not be built (for example no TLS roots).
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
-}
-
 struct Job {
     callback: url::Url,
     body: Bytes,
@@ -139,34 +119,41 @@ impl NotificationDispatcher {
     ///
     /// The HTTP client (and its TLS roots, which take milliseconds to load) is built when the first
     /// notification is delivered, so starting a dispatcher costs next to nothing.
-    pub fn start(config: DispatcherConfig) -> Result<Self, DispatchError> {
+    pub fn start(config: DispatcherConfig) -> Result<Self, Error> {
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
         let (reports, _) = broadcast::channel(1024);
         tokio::spawn(run(rx, Arc::new(config), reports.clone()));
         Ok(Self { tx, reports })
     }
 
-    /// Queues a notification for delivery to `callback` and returns at once.
+    /// Queues a notification for delivery to `callback` and returns at once. Refused with
+    /// [`Error::InvalidCallback`] when the callback is not an absolute `http(s)` URL, [`Error::InvalidRequest`]
+    /// when the notification does not serialize, [`Error::QueueFull`] when deliveries are not keeping up, and
+    /// [`Error::DispatcherClosed`] when the worker has stopped.
     pub fn dispatch<T: Serialize + ?Sized>(
         &self,
         callback: &str,
         notification: &T,
-    ) -> Result<(), DispatchError> {
-        let url = url::Url::parse(callback)
-            .map_err(|_| DispatchError::InvalidCallback(callback.to_owned()))?;
+    ) -> Result<(), Error> {
+        let invalid = |reason: String| Error::InvalidCallback {
+            url: callback.to_owned(),
+            reason,
+        };
+        let url = url::Url::parse(callback).map_err(|e| invalid(e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(DispatchError::InvalidCallback(callback.to_owned()));
+            return Err(invalid("not an http(s) URL".to_owned()));
         }
-        let body = serde_json::to_vec(notification)
-            .map_err(|e| DispatchError::Serialize(e.to_string()))?;
+        let body = serde_json::to_vec(notification).map_err(|e| {
+            Error::InvalidRequest(format!("the notification does not serialize: {e}"))
+        })?;
         self.tx
             .try_send(Job {
                 callback: url,
                 body: Bytes::from(body),
             })
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => DispatchError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => DispatchError::Closed,
+                mpsc::error::TrySendError::Full(_) => Error::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => Error::DispatcherClosed,
             })
     }
 

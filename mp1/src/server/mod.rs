@@ -41,9 +41,7 @@ pub use crate::model::ServiceFilter;
 pub use app_support::{AppSupport, app_support_routes};
 pub use auth::{TokenValidator, require_bearer};
 pub use context::{Caller, PublicUrl, RequestContext, RequestScheme};
-pub use dispatcher::{
-    DeliveryOutcome, DeliveryReport, DispatchError, DispatcherConfig, NotificationDispatcher,
-};
+pub use dispatcher::{DeliveryOutcome, DeliveryReport, DispatcherConfig, NotificationDispatcher};
 pub use service_mgmt::{ServiceManagement, service_management_routes, service_representation};
 
 use axum::Router;
