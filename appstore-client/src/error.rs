@@ -128,9 +128,10 @@ impl Error {
         self.api_status() == Some(403)
     }
 
-    /// 404: no such app, package or store.
+    /// No such app, package or file: a 404, or the store's own codes for it, which appstore-be answers with a
+    /// 500 (10027 app not found, 11001 package not found: its `ResponseConst`).
     pub fn is_not_found(&self) -> bool {
-        self.api_status() == Some(404)
+        self.api_status() == Some(404) || matches!(self.store_code(), Some(10027 | 11001))
     }
 
     /// 409: the entry exists already or is not in a state that allows this.
@@ -199,6 +200,11 @@ mod tests {
     #[test]
     fn predicates_and_store_codes() {
         assert!(api(404, "{}").is_not_found());
+        let missing = api(
+            500,
+            r#"{"code":500,"message":"App not found","retCode":10027}"#,
+        );
+        assert!(missing.is_not_found() && missing.is_refusal() && !missing.is_retryable());
         assert!(api(409, "{}").is_conflict());
         assert!(api(401, "{}").is_unauthorized());
         assert!(api(403, "{}").is_forbidden());
