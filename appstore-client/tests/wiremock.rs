@@ -443,7 +443,7 @@ async fn downloads_ask_for_images_and_stream_with_progress() {
         .packages()
         .package(PKG)
         .download_to(&Default::default(), &mut out, |done, total| {
-            seen.push((done, total))
+            seen.push((done, total));
         })
         .await
         .unwrap();

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 /// Bytes that tell their position (a shifted or truncated copy does not compare equal).
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
+    (0..len).map(|i| u8::try_from(i % 251).unwrap()).collect()
 }
 
 async fn serve(router: Router) -> String {

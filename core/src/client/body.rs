@@ -173,7 +173,7 @@ impl Multipart {
     fn form(&mut self, activity: &Activity) -> Result<reqwest::multipart::Form, Error> {
         let mut form = reqwest::multipart::Form::new();
         for (name, part) in &mut self.parts {
-            form = form.part(name.clone(), part.to_reqwest(activity)?);
+            form = form.part(name.clone(), part.take_for_sending(activity)?);
         }
         Ok(form)
     }
@@ -262,7 +262,7 @@ impl Part {
         self
     }
 
-    fn to_reqwest(&mut self, activity: &Activity) -> Result<reqwest::multipart::Part, Error> {
+    fn take_for_sending(&mut self, activity: &Activity) -> Result<reqwest::multipart::Part, Error> {
         let mut part = match &mut self.source {
             Source::Bytes(b) => {
                 let len = b.len() as u64;
