@@ -72,28 +72,14 @@ fn client_as(store: &MockAppStore, name: &str, role: AppStoreRole) -> Client {
 }
 
 async fn tested_and_published(client: &Client, app: &str, pkg: &str) {
-    client
-        .app(app)
-        .packages()
-        .package(pkg)
-        .test()
-        .await
-        .unwrap();
-    let tested = client
-        .app(app)
-        .packages()
-        .package(pkg)
+    let package = client.app(app).packages().package(pkg);
+    package.test().await.unwrap();
+    let tested = package
         .wait_for_test(Duration::from_millis(5), Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(tested.status, Some(PackageStatus::TestSuccess));
-    client
-        .app(app)
-        .packages()
-        .package(pkg)
-        .publish(None)
-        .await
-        .unwrap();
+    package.publish(None).await.unwrap();
 }
 
 #[tokio::test]
