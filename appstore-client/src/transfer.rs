@@ -255,8 +255,11 @@ impl Client {
             file.read_exact(&mut chunk)
                 .await
                 .map_err(|source| read_error(package.path, source))?;
+            // Sent as a stream, so that a chunk is under the idle timeout of transfers rather than the overall
+            // timeout of small requests, which a slow link could pass.
+            let chunk = Part::reader(std::io::Cursor::new(chunk), Some(len));
             let form = Form::new()
-                .part("file", Part::bytes(chunk).file_name(file_name.to_owned()))
+                .part("file", chunk.file_name(file_name.to_owned()))
                 .text("chunkNumber", number.to_string())
                 .text("chunkSize", CHUNK_SIZE.to_string())
                 .text("currentChunkSize", len.to_string())
