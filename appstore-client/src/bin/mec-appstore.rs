@@ -32,6 +32,12 @@ struct Args {
     /// Accept any TLS certificate (EdgeGallery installations often use self-signed ones).
     #[arg(long, global = true)]
     insecure: bool,
+    /// Seconds a request that fits in memory may take.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Seconds an upload or download may go without moving before it fails.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECS")]
+    idle_timeout: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -587,7 +593,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .token
         .or_else(|| std::env::var("MEC_APPSTORE_TOKEN").ok())
         .or(saved.token.clone());
-    let mut builder = Client::builder(&url).danger_accept_invalid_certs(args.insecure);
+    let mut builder = Client::builder(&url)
+        .danger_accept_invalid_certs(args.insecure)
+        .timeout(std::time::Duration::from_secs(args.timeout))
+        .idle_timeout(std::time::Duration::from_secs(args.idle_timeout));
     if let Some(t) = &token {
         builder = builder.access_token(t.clone());
     }
