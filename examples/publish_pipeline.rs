@@ -88,15 +88,16 @@ async fn main() -> Result<()> {
 
     // 4. Test it and wait for the verdict.
     store
-        .test_package(&registered.app_id, &registered.package_id)
+        .app(&registered.app_id)
+        .packages()
+        .package(&registered.package_id)
+        .test()
         .await?;
     let tested = store
-        .wait_for_test(
-            &registered.app_id,
-            &registered.package_id,
-            Duration::from_secs(2),
-            Duration::from_secs(600),
-        )
+        .app(&registered.app_id)
+        .packages()
+        .package(&registered.package_id)
+        .wait_for_test(Duration::from_secs(2), Duration::from_secs(600))
         .await?;
     if tested.status != Some(PackageStatus::TestSuccess) {
         return Err(format!("the test ended {:?}", tested.status).into());
@@ -104,7 +105,10 @@ async fn main() -> Result<()> {
 
     // 5. Publish it.
     store
-        .publish(&registered.app_id, &registered.package_id, None)
+        .app(&registered.app_id)
+        .packages()
+        .package(&registered.package_id)
+        .publish(None)
         .await?;
     println!("published {} {}", registered.app_name, registered.version);
     std::fs::remove_dir_all(&work)?;

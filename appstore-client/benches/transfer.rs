@@ -77,7 +77,10 @@ async fn child(mode: &str, url: &str, token: &str, file: &str, app: &str, pkg: &
     } else {
         let mut out = tokio::fs::File::create(file).await.unwrap();
         let n = client
-            .download(app, pkg, &mut out, |_, _| {})
+            .app(app)
+            .packages()
+            .package(pkg)
+            .download_to(&Default::default(), &mut out, |_, _| {})
             .await
             .unwrap();
         format!("{n} -")

@@ -2,9 +2,10 @@
 //! packages pushed to them and pulled from them (`PushablePackageController`, `PackageV2Controller`).
 
 use crate::model::{ExternalStore, ExternalStoreForm, FederatedPackage, Page, PullRequest};
-use crate::{Client, Error, V1, V2, check_page};
-use mec_core::client::{ApiRequest, path_segment};
-use reqwest::multipart::Form;
+use crate::paths::{self, V1, V2};
+use crate::{Client, Error, paged};
+use http::Method;
+use mec_core::client::{ApiRequest, Multipart as Form, path_segment};
 
 /// appstore-be's limits on an external store (`AppStoreController`: `MAX_NAME_LEN` ... `MAX_DESC_LEN`).
 const LIMITS: [(&str, usize); 6] = [
@@ -91,129 +92,153 @@ impl ExternalStoreForm {
     }
 }
 
-fn store_path(store_id: &str) -> String {
-    format!("{V1}/appstores/{}", path_segment(store_id))
+impl Client {
+    /// The external stores this one federates with (the admin role).
+    pub fn external_stores(&self) -> ExternalStoresHandle {
+        ExternalStoresHandle {
+            client: self.clone(),
+        }
+    }
+
+    /// `GET /v1/packages/pushable`: this store's published packages, with the stores each was pushed to.
+    pub async fn pushable_packages(&self) -> Result<Vec<FederatedPackage>, Error> {
+        self.json(ApiRequest::get(format!("{}/pushable", paths::packages(V1))))
+            .await
+    }
+
+    /// A package as federation names it, by its id alone: to read it as pushable, push it, or pull it from
+    /// another store.
+    pub fn federated_package(&self, package_id: &str) -> FederatedPackageHandle {
+        FederatedPackageHandle {
+            client: self.clone(),
+            path: paths::package_by_id(package_id),
+        }
+    }
 }
 
-impl Client {
-    /// `GET /v1/appstores`: the external stores this one federates with.
-    pub async fn external_stores(&self) -> Result<Vec<ExternalStore>, Error> {
-        self.json(ApiRequest::get(format!("{V1}/appstores"))).await
+/// The external stores (`/v1/appstores`), from [`Client::external_stores`].
+#[derive(Clone, Debug)]
+pub struct ExternalStoresHandle {
+    client: Client,
+}
+
+impl ExternalStoresHandle {
+    /// `GET /v1/appstores`: every external store.
+    pub async fn list(&self) -> Result<Vec<ExternalStore>, Error> {
+        self.client.json(ApiRequest::get(paths::stores(V1))).await
     }
 
     /// `GET /v2/appstores?appStoreName&limit&offset`: a page of external stores whose name contains `name` ("" for
     /// all).
-    pub async fn external_stores_page(
+    pub async fn page(
         &self,
         name: &str,
         offset: u64,
         limit: u64,
     ) -> Result<Page<ExternalStore>, Error> {
-        check_page(limit)?;
-        self.json(
-            ApiRequest::get(format!("{V2}/appstores"))
-                .query("appStoreName", name)
-                .query("limit", limit.to_string())
-                .query("offset", offset.to_string()),
-        )
-        .await
+        let r = ApiRequest::get(paths::stores(V2)).query("appStoreName", name);
+        self.client.json(paged(r, offset, limit)?).await
     }
 
-    /// `GET /v1/appstores/{appStoreId}`: one external store; `None` when the store knows no such id (it answers
-    /// 200 with an empty body).
-    pub async fn external_store(&self, store_id: &str) -> Result<Option<ExternalStore>, Error> {
-        let response = self.send(ApiRequest::get(store_path(store_id))).await?;
+    /// `POST /v1/appstores`: adds an external store (name, version, company, URL and `appdTransId` needed; the
+    /// URL an IPv4 one). Returns it with its new id.
+    pub async fn add(&self, form: &ExternalStoreForm) -> Result<ExternalStore, Error> {
+        let multipart = form.check(true)?;
+        let body = self
+            .client
+            .send_form(Method::POST, &paths::stores(V1), &[], multipart)
+            .await?;
+        decode(&body, "the added store")
+    }
+
+    /// One external store, by its id (nothing is sent until a method is called).
+    pub fn store(&self, store_id: &str) -> ExternalStoreHandle {
+        ExternalStoreHandle {
+            client: self.client.clone(),
+            id: store_id.to_owned(),
+        }
+    }
+}
+
+/// One external store (`/v1/appstores/{appStoreId}`), from [`ExternalStoresHandle::store`].
+#[derive(Clone, Debug)]
+pub struct ExternalStoreHandle {
+    client: Client,
+    id: String,
+}
+
+impl ExternalStoreHandle {
+    fn path(&self) -> String {
+        format!("{}/{}", paths::stores(V1), path_segment(&self.id))
+    }
+
+    /// `GET /v1/appstores/{appStoreId}`: the store; `None` when the store knows no such id (it answers 200 with
+    /// an empty body).
+    pub async fn get(&self) -> Result<Option<ExternalStore>, Error> {
+        let response = self.client.send(ApiRequest::get(self.path())).await?;
         if response.body().iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
         crate::decode_body(response.status(), response.body(), "the external store")
     }
 
-    /// `POST /v1/appstores`: adds an external store (name, version, company, URL and `appdTransId` needed; the
-    /// URL an IPv4 one). Returns it with its new id.
-    pub async fn add_external_store(
-        &self,
-        form: &ExternalStoreForm,
-    ) -> Result<ExternalStore, Error> {
-        let multipart = form.check(true)?;
-        let body = self
-            .send_form(
-                reqwest::Method::POST,
-                &format!("{V1}/appstores"),
-                &[],
-                multipart,
-            )
-            .await?;
-        decode(&body, "the added store")
-    }
-
     /// `PUT /v1/appstores/{appStoreId}`: changes what the form sets. Returns the store as changed.
-    pub async fn edit_external_store(
-        &self,
-        store_id: &str,
-        form: &ExternalStoreForm,
-    ) -> Result<ExternalStore, Error> {
+    pub async fn edit(&self, form: &ExternalStoreForm) -> Result<ExternalStore, Error> {
         let multipart = form.check(false)?;
         let body = self
-            .send_form(reqwest::Method::PUT, &store_path(store_id), &[], multipart)
+            .client
+            .send_form(Method::PUT, &self.path(), &[], multipart)
             .await?;
         decode(&body, "the changed store")
     }
 
     /// `DELETE /v1/appstores/{appStoreId}` (the store answers success for an unknown id too).
-    pub async fn delete_external_store(&self, store_id: &str) -> Result<(), Error> {
-        self.send(ApiRequest::delete(store_path(store_id)))
+    pub async fn delete(&self) -> Result<(), Error> {
+        self.client
+            .send(ApiRequest::delete(self.path()))
             .await
             .map(drop)
     }
 
-    /// `GET /v1/packages/pushable`: this store's published packages, with the stores each was pushed to.
-    pub async fn pushable_packages(&self) -> Result<Vec<FederatedPackage>, Error> {
-        self.json(ApiRequest::get(format!("{V1}/packages/pushable")))
+    /// `GET /v1/packages/{storeId}/pullable`: what that store offers, less what this one already has (the store
+    /// answers an empty list for a store id it does not know).
+    pub async fn pullable_packages(&self) -> Result<Vec<FederatedPackage>, Error> {
+        // appstore-be `PackageController.getPullablePackages`: the store's id where a package id would be.
+        self.client
+            .json(ApiRequest::get(format!(
+                "{}/pullable",
+                paths::package_by_id(&self.id)
+            )))
+            .await
+    }
+}
+
+/// A package named by its id alone (`/v1/packages/{packageId}`), from [`Client::federated_package`].
+#[derive(Clone, Debug)]
+pub struct FederatedPackageHandle {
+    client: Client,
+    path: String,
+}
+
+impl FederatedPackageHandle {
+    /// `GET /v1/packages/{packageId}/pushable`: the package as pushable, with the stores it was pushed to.
+    pub async fn pushable(&self) -> Result<FederatedPackage, Error> {
+        self.client
+            .json(ApiRequest::get(format!("{}/pushable", self.path)))
             .await
     }
 
-    /// `GET /v1/packages/{packageId}/pushable`: one pushable package.
-    pub async fn pushable_package(&self, package_id: &str) -> Result<FederatedPackage, Error> {
-        self.json(ApiRequest::get(format!(
-            "{V1}/packages/{}/pushable",
-            path_segment(package_id)
-        )))
-        .await
-    }
-
-    /// `POST /v1/packages/{packageId}/action/push`: pushes a package to stores (by their ids); one result per
+    /// `POST /v1/packages/{packageId}/action/push`: pushes the package to stores (by their ids); one result per
     /// store, `false` for a store unknown or unreachable.
-    pub async fn push_package(
-        &self,
-        package_id: &str,
-        store_ids: &[String],
-    ) -> Result<Vec<bool>, Error> {
-        let r = ApiRequest::post(format!(
-            "{V1}/packages/{}/action/push",
-            path_segment(package_id)
-        ))
-        .json(&serde_json::json!({"targetPlatform": store_ids}))?;
-        self.json(r).await
+    pub async fn push(&self, store_ids: &[String]) -> Result<Vec<bool>, Error> {
+        let r = ApiRequest::post(format!("{}/action/push", self.path))
+            .json(&serde_json::json!({"targetPlatform": store_ids}))?;
+        self.client.json(r).await
     }
 
-    /// `GET /v1/packages/{storeId}/pullable`: what another store offers, less what this one already has (the
-    /// store answers an empty list for a store id it does not know).
-    pub async fn pullable_packages(&self, store_id: &str) -> Result<Vec<FederatedPackage>, Error> {
-        self.json(ApiRequest::get(format!(
-            "{V1}/packages/{}/pullable",
-            path_segment(store_id)
-        )))
-        .await
-    }
-
-    /// `POST /v1/packages/{packageId}/action/pull`: imports a package from another store as the signed-in user
+    /// `POST /v1/packages/{packageId}/action/pull`: imports the package from another store as the signed-in user
     /// (it arrives as `Upload`, to be tested here). `false` when the source store is unknown.
-    pub async fn pull_package(
-        &self,
-        package_id: &str,
-        request: &PullRequest,
-    ) -> Result<bool, Error> {
+    pub async fn pull(&self, request: &PullRequest) -> Result<bool, Error> {
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Body<'a> {
@@ -222,17 +247,13 @@ impl Client {
             user_id: String,
             user_name: String,
         }
-        let me = self.user()?;
-        let r = ApiRequest::post(format!(
-            "{V1}/packages/{}/action/pull",
-            path_segment(package_id)
-        ))
-        .json(&Body {
+        let me = self.client.user()?;
+        let r = ApiRequest::post(format!("{}/action/pull", self.path)).json(&Body {
             request,
             user_id: me.user_id,
             user_name: me.user_name,
         })?;
-        self.json(r).await
+        self.client.json(r).await
     }
 }
 

@@ -638,7 +638,7 @@ pub struct DownloadOptions {
     /// VM packages: the store puts the VM images into the package first (`isDownloadImage=true`).
     pub with_images: bool,
     /// The size expected, for progress when the store sends no `Content-Length` (it never does): for example
-    /// [`AppPackage::size_bytes`]. Only an estimate (see [`Client::download_with`](crate::Client::download_with)).
+    /// [`AppPackage::size_bytes`]. Only an estimate (see [`PackageHandle::download_to`](crate::PackageHandle::download_to)).
     pub size_hint: Option<u64>,
 }
 
@@ -824,7 +824,7 @@ pub struct PullRequest {
 }
 
 impl PullRequest {
-    /// The pull of a package another store offers (as [`Client::pullable_packages`](crate::Client::pullable_packages)
+    /// The pull of a package another store offers (as [`ExternalStoreHandle::pullable_packages`](crate::ExternalStoreHandle::pullable_packages)
     /// listed it).
     pub fn new(store: &ExternalStore, package: &FederatedPackage) -> Self {
         Self {

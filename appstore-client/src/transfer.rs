@@ -2,10 +2,10 @@
 //! packages, icons and demo videos, all streamed.
 
 use crate::model::{AppPackage, DownloadOptions, PackageEdit, Registered, UploadForm};
-use crate::{Client, Error, V1, api_error, decode_body, transport};
-use futures_util::StreamExt;
-use mec_core::client::{ApiRequest, TransportErrorKind, path_segment};
-use reqwest::multipart::{Form, Part};
+use crate::paths::{self, V1};
+use crate::{AppHandle, Client, Error, PackageHandle, decode_body};
+use http::Method;
+use mec_core::client::{ApiRequest, Multipart as Form, Part, ResponseStream};
 use std::path::Path;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -44,7 +44,7 @@ impl<'a> Upload<'a> {
         let bad = |why: String| Error::InvalidRequest(format!("{}: {why}", path.display()));
         let size = tokio::fs::metadata(path)
             .await
-            .map_err(|e| bad(e.to_string()))?
+            .map_err(|source| read_error(path, source))?
             .len();
         let name = path
             .file_name()
@@ -87,9 +87,15 @@ impl<'a> Upload<'a> {
     async fn part(&self) -> Result<Part, Error> {
         let file = tokio::fs::File::open(self.path)
             .await
-            .map_err(|e| Error::InvalidRequest(format!("{}: {e}", self.path.display())))?;
-        let stream = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
-        Ok(Part::stream_with_length(stream, self.size).file_name(self.name.clone()))
+            .map_err(|source| read_error(self.path, source))?;
+        Ok(Part::reader(file, Some(self.size)).file_name(self.name.clone()))
+    }
+}
+
+fn read_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        context: format!("reading {}", path.display()),
+        source,
     }
 }
 
@@ -105,11 +111,10 @@ async fn optional_upload<'a>(
     }
 }
 
-fn write_error(e: std::io::Error) -> Error {
-    Error::Transport {
-        kind: TransportErrorKind::Io,
-        message: format!("writing the download: {e}"),
-        source: Some(Box::new(e)),
+fn write_error(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "writing the download".into(),
+        source,
     }
 }
 
@@ -126,39 +131,19 @@ fn ends_with_zip_end_record(tail: &[u8]) -> bool {
 }
 
 impl Client {
-    fn raw_request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-    ) -> Result<reqwest::RequestBuilder, Error> {
-        let url = self.inner.http.url(path)?;
-        let mut r = self.inner.raw.request(method, url);
-        if let Some(t) = self.token() {
-            r = r.header("access_token", t);
-        }
-        Ok(r)
-    }
-
+    /// Sends a multipart form and reads the answer.
     pub(crate) async fn send_form(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         query: &[(&str, &str)],
         form: Form,
     ) -> Result<Vec<u8>, Error> {
-        let response = self
-            .raw_request(method, path)?
-            .query(query)
-            .multipart(form)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(transport)?;
-        if !(200..300).contains(&status) {
-            return Err(api_error(status, &body));
+        let mut request = ApiRequest::new(method, path);
+        for (k, v) in query {
+            request = request.query(*k, *v);
         }
-        Ok(body.to_vec())
+        Ok(self.send(request.multipart(form)).await?.body().to_vec())
     }
 
     /// Uploads a package with its icon (and demo video) as the signed-in user: `POST /v1/apps`, or chunks through
@@ -216,12 +201,7 @@ impl Client {
         let body = if size <= CHUNKED_ABOVE && size + attachments <= MAX_REQUEST {
             let multipart = listing(parts.part("file", package.part().await?));
             let body = self
-                .send_form(
-                    reqwest::Method::POST,
-                    &format!("{V1}/apps"),
-                    &query,
-                    multipart,
-                )
+                .send_form(Method::POST, &paths::apps(V1), &query, multipart)
                 .await?;
             progress(size, size);
             body
@@ -229,8 +209,8 @@ impl Client {
             let address = self.upload_chunks(&package, &mut progress).await?;
             let multipart = listing(parts.text("fileAddress", address));
             self.send_form(
-                reqwest::Method::POST,
-                &format!("{V1}/apps/vm-register"),
+                Method::POST,
+                &format!("{}/vm-register", paths::apps(V1)),
                 &query,
                 multipart,
             )
@@ -263,7 +243,7 @@ impl Client {
         let total_chunks = size.div_ceil(CHUNK_SIZE);
         let mut file = tokio::fs::File::open(package.path)
             .await
-            .map_err(|e| Error::InvalidRequest(format!("{}: {e}", package.path.display())))?;
+            .map_err(|source| read_error(package.path, source))?;
         let mut sent: u64 = 0;
         for number in 1..=total_chunks {
             let len = CHUNK_SIZE.min(size - sent);
@@ -274,9 +254,12 @@ impl Client {
             ];
             file.read_exact(&mut chunk)
                 .await
-                .map_err(|e| Error::InvalidRequest(format!("{}: {e}", package.path.display())))?;
+                .map_err(|source| read_error(package.path, source))?;
+            // Sent as a stream, so that a chunk is under the idle timeout of transfers rather than the overall
+            // timeout of small requests, which a slow link could pass.
+            let chunk = Part::reader(std::io::Cursor::new(chunk), Some(len));
             let form = Form::new()
-                .part("file", Part::bytes(chunk).file_name(file_name.to_owned()))
+                .part("file", chunk.file_name(file_name.to_owned()))
                 .text("chunkNumber", number.to_string())
                 .text("chunkSize", CHUNK_SIZE.to_string())
                 .text("currentChunkSize", len.to_string())
@@ -286,8 +269,8 @@ impl Client {
                 .text("relativePath", file_name.to_owned())
                 .text("totalChunks", total_chunks.to_string());
             self.send_form(
-                reqwest::Method::POST,
-                &format!("{V1}/apps/upload"),
+                Method::POST,
+                &format!("{}/upload", paths::apps(V1)),
                 &[],
                 form,
             )
@@ -297,7 +280,7 @@ impl Client {
         }
         let merged = self
             .send(
-                ApiRequest::get(format!("{V1}/apps/merge"))
+                ApiRequest::get(format!("{}/merge", paths::apps(V1)))
                     .query("fileName", file_name)
                     .query("guid", identifier.clone()),
             )
@@ -317,16 +300,36 @@ impl Client {
         }
         Ok(address)
     }
+}
+
+impl AppHandle {
+    /// `GET /v1/apps/{appId}/icon`: the icon of the app's latest package (at most [`MAX_ICON`] bytes).
+    pub async fn icon(&self) -> Result<Vec<u8>, Error> {
+        get_bounded(&self.client, format!("{}/icon", self.path), MAX_ICON).await
+    }
+
+    /// `GET /v1/apps/{appId}/demoVideo`: streams the demo video of the app's latest package to `out` (at most
+    /// [`MAX_VIDEO`] bytes); returns the bytes written, 0 when the app has none.
+    pub async fn demo_video<W: AsyncWrite + Unpin>(&self, out: &mut W) -> Result<u64, Error> {
+        let response = self
+            .client
+            .send_streaming(ApiRequest::get(format!("{}/demoVideo", self.path)))
+            .await?
+            .limit(MAX_VIDEO);
+        stream_to(response, out, None, false, &mut |_, _| {}).await
+    }
+}
+
+impl PackageHandle {
+    /// `/v1/apps/{appId}`.
+    fn app_path(&self) -> String {
+        paths::app(&self.app_id)
+    }
 
     /// `PUT /v1/apps/{appId}/package/{packageId}`: changes a package's listing (its owner or an admin; else 403).
     /// The store resets `experienceAble` to `false` when it is not sent, so when the edit leaves it `None` the
     /// client reads the package first and sends its current value. Returns the package as changed.
-    pub async fn edit_package(
-        &self,
-        app_id: &str,
-        package_id: &str,
-        edit: &PackageEdit,
-    ) -> Result<AppPackage, Error> {
+    pub async fn edit(&self, edit: &PackageEdit) -> Result<AppPackage, Error> {
         let icon = optional_upload(
             edit.icon.as_deref(),
             "icon",
@@ -353,11 +356,7 @@ impl Client {
         }
         let experience_able = match edit.experience_able {
             Some(x) => x,
-            None => self
-                .package(app_id, package_id)
-                .await?
-                .experience_able
-                .unwrap_or(false),
+            None => self.get().await?.experience_able.unwrap_or(false),
         };
         let mut form = Form::new().text("experienceAble", experience_able.to_string());
         for (name, value) in [
@@ -377,96 +376,19 @@ impl Client {
                 form = form.part(name, u.part().await?);
             }
         }
+        // appstore-be `PackageController.modifyAppAttr`: `package`, singular, unlike every other package path.
         let path = format!(
-            "{V1}/apps/{}/package/{}",
-            path_segment(app_id),
-            path_segment(package_id)
+            "{}/package/{}",
+            self.app_path(),
+            mec_core::client::path_segment(&self.id)
         );
-        let body = self
-            .send_form(reqwest::Method::PUT, &path, &[], form)
-            .await?;
+        let body = self.client.send_form(Method::PUT, &path, &[], form).await?;
         decode_body(200, &body, "the edited package")
     }
 
-    async fn get_ok(&self, path: &str, query: &[(&str, &str)]) -> Result<reqwest::Response, Error> {
-        let response = self
-            .raw_request(reqwest::Method::GET, path)?
-            .query(query)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            let body = response.bytes().await.map_err(transport)?;
-            return Err(api_error(status, &body));
-        }
-        Ok(response)
-    }
-
-    /// Reads a small body (an icon) of at most `max` bytes.
-    async fn get_bounded(&self, path: &str, max: u64) -> Result<Vec<u8>, Error> {
-        let response = self.get_ok(path, &[]).await?;
-        let mut out = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(transport)?;
-            if (out.len() + chunk.len()) as u64 > max {
-                return Err(Error::Decode {
-                    status: 200,
-                    message: format!("the answer of {path} passes {max} bytes"),
-                });
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out)
-    }
-
-    /// `GET /v1/apps/{appId}/icon`: the icon of the app's latest package (at most [`MAX_ICON`] bytes).
-    pub async fn app_icon(&self, app_id: &str) -> Result<Vec<u8>, Error> {
-        self.get_bounded(
-            &format!("{V1}/apps/{}/icon", path_segment(app_id)),
-            MAX_ICON,
-        )
-        .await
-    }
-
-    /// `GET /v1/apps/{appId}/packages/{packageId}/icon`: a package's icon (at most [`MAX_ICON`] bytes).
-    pub async fn package_icon(&self, app_id: &str, package_id: &str) -> Result<Vec<u8>, Error> {
-        self.get_bounded(
-            &format!("{}/icon", Self::package_path(app_id, package_id)),
-            MAX_ICON,
-        )
-        .await
-    }
-
-    /// `GET /v1/apps/{appId}/demoVideo`: streams the demo video of the app's latest package to `out` (at most
-    /// [`MAX_VIDEO`] bytes); returns the bytes written, 0 when the app has none.
-    pub async fn demo_video<W: AsyncWrite + Unpin>(
-        &self,
-        app_id: &str,
-        out: &mut W,
-    ) -> Result<u64, Error> {
-        let path = format!("{V1}/apps/{}/demoVideo", path_segment(app_id));
-        let response = self.get_ok(&path, &[]).await?;
-        stream_to(response, out, Some(MAX_VIDEO), None, false, &mut |_, _| {}).await
-    }
-
-    /// `GET .../action/download`: streams the package to `out` (see [`download_with`](Self::download_with)).
-    pub async fn download<W: AsyncWrite + Unpin>(
-        &self,
-        app_id: &str,
-        package_id: &str,
-        out: &mut W,
-        progress: impl FnMut(u64, Option<u64>),
-    ) -> Result<u64, Error> {
-        self.download_with(
-            app_id,
-            package_id,
-            &DownloadOptions::default(),
-            out,
-            progress,
-        )
-        .await
+    /// `GET /v1/apps/{appId}/packages/{packageId}/icon`: the package's icon (at most [`MAX_ICON`] bytes).
+    pub async fn icon(&self) -> Result<Vec<u8>, Error> {
+        get_bounded(&self.client, format!("{}/icon", self.path), MAX_ICON).await
     }
 
     /// `GET .../action/download[?isDownloadImage=true]`: streams the package to `out`, calling
@@ -476,55 +398,44 @@ impl Client {
     /// appstore-be sends no `Content-Length` (the body is a stream, sent chunked), so the total given to
     /// `progress` is the options' [`size_hint`](DownloadOptions::size_hint) when there is one (an estimate:
     /// the store may serve a package it rewrote, or one with its VM images put in), and a download cut short is
-    /// found without it: by the chunked framing (a connection that closes before the last chunk is an
-    /// [`Error::Transport`]) and by the zip end record every package ends with (a body that ends without one is
-    /// an [`Error::Decode`]). When a `Content-Length` is sent, the bytes must match it.
-    pub async fn download_with<W: AsyncWrite + Unpin>(
+    /// found without it: by the chunked framing (a connection that closes before the last chunk is a
+    /// [transport error](Error::is_transport)) and by the zip end record every package ends with (a body that
+    /// ends without one is [`Error::Incomplete`]). When a `Content-Length` is sent, the bytes must match it. A
+    /// download that stalls fails after the client's [idle timeout](crate::ClientBuilder::idle_timeout).
+    pub async fn download_to<W: AsyncWrite + Unpin>(
         &self,
-        app_id: &str,
-        package_id: &str,
         options: &DownloadOptions,
         out: &mut W,
         mut progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64, Error> {
-        let path = format!("{}/action/download", Self::package_path(app_id, package_id));
-        let query: &[(&str, &str)] = if options.with_images {
-            &[("isDownloadImage", "true")]
-        } else {
-            &[]
-        };
-        let response = self.get_ok(&path, query).await?;
-        stream_to(response, out, None, options.size_hint, true, &mut progress).await
+        let mut request = ApiRequest::get(format!("{}/action/download", self.path));
+        if options.with_images {
+            request = request.query("isDownloadImage", "true");
+        }
+        let response = self.client.send_streaming(request).await?;
+        stream_to(response, out, options.size_hint, true, &mut progress).await
     }
 }
 
-/// Streams a body to `out`, counting the bytes; `max` bounds it, `hint` is the total reported when no
-/// `Content-Length` came, `zip` asks for the zip end record when no `Content-Length` came.
+/// Reads a small body (an icon) of at most `max` bytes.
+async fn get_bounded(client: &Client, path: String, max: u64) -> Result<Vec<u8>, Error> {
+    let response = client.send_streaming(ApiRequest::get(path)).await?;
+    Ok(response.limit(max).bytes().await?.to_vec())
+}
+
+/// Streams a body to `out`, counting the bytes (its limit is the response's); `hint` is the total reported when
+/// no `Content-Length` came, `zip` asks for the zip end record when no `Content-Length` came.
 async fn stream_to<W: AsyncWrite + Unpin, P: FnMut(u64, Option<u64>)>(
-    response: reqwest::Response,
+    mut response: ResponseStream,
     out: &mut W,
-    max: Option<u64>,
     hint: Option<u64>,
     zip: bool,
     progress: &mut P,
 ) -> Result<u64, Error> {
-    let status = response.status().as_u16();
     let declared = response.content_length();
     let total = declared.or(hint);
-    let mut stream = response.bytes_stream();
-    let mut written: u64 = 0;
     let mut tail: Vec<u8> = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(transport)?;
-        written += chunk.len() as u64;
-        if let Some(m) = max
-            && written > m
-        {
-            return Err(Error::Decode {
-                status,
-                message: format!("the body passes {m} bytes"),
-            });
-        }
+    while let Some(chunk) = response.chunk().await? {
         out.write_all(&chunk).await.map_err(write_error)?;
         if zip && declared.is_none() {
             tail.extend_from_slice(&chunk);
@@ -532,20 +443,18 @@ async fn stream_to<W: AsyncWrite + Unpin, P: FnMut(u64, Option<u64>)>(
                 tail.drain(..tail.len() - ZIP_TAIL);
             }
         }
+        let written = response.received();
         progress(written, total.map(|t| t.max(written)));
     }
     out.flush().await.map_err(write_error)?;
+    let written = response.received();
     match declared {
-        Some(t) if written != t => Err(Error::Decode {
-            status,
-            message: format!("the download stopped at {written} of {t} bytes"),
-        }),
-        None if zip && !ends_with_zip_end_record(&tail) => Err(Error::Decode {
-            status,
-            message: format!(
-                "the download ended after {written} bytes without a zip end record: it was cut short"
-            ),
-        }),
+        Some(t) if written != t => Err(Error::Incomplete(format!(
+            "it stopped at {written} of {t} bytes"
+        ))),
+        None if zip && !ends_with_zip_end_record(&tail) => Err(Error::Incomplete(format!(
+            "it ended after {written} bytes without a zip end record: it was cut short"
+        ))),
         _ => Ok(written),
     }
 }

@@ -422,3 +422,54 @@ async fn federation_from_the_command_line() {
         .await);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_stalled_download_ends_with_a_timeout_after_idle_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A store that answers the download's headers and a few bytes, then goes silent with the connection open.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nPK\r\n")
+                    .await;
+                std::future::pending::<()>().await;
+            });
+        }
+    });
+    let store = MockAppStore::start().await;
+    let cli = Cli::new("stalled");
+    std::fs::create_dir_all(&cli.config).unwrap();
+    let out = cli.config.join("copy.csar");
+    let o = cli
+        .run(
+            &[
+                "--url",
+                &url,
+                "--token",
+                store.token(),
+                "--timeout",
+                "1",
+                "--idle-timeout",
+                "1",
+                "download",
+                "a",
+                "p",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        )
+        .await;
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("timed out") && stderr.contains("stalled"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a failed download leaves no partial file");
+}

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 use mec_appstore_client::{
-    Affinity, AppFilter, AppQuery, AppSortKey, AppStatus, AppStoreErrorExt, AppType, Client,
-    DownloadOptions, ExternalStoreForm, Industry, PackageEdit, PackageQuery, PackageStatus,
-    PullRequest, Scope, ShowType, SortOrder, UploadForm,
+    Affinity, AppFilter, AppQuery, AppSortKey, AppStatus, AppType, Client, DownloadOptions,
+    ExternalStoreForm, Industry, PackageEdit, PackageQuery, PackageStatus, PullRequest, Scope,
+    ShowType, SortOrder, UploadForm,
 };
 use mec_testkit::{AppStoreRole, MockAppStore};
 use std::io::Cursor;
@@ -72,13 +72,14 @@ fn client_as(store: &MockAppStore, name: &str, role: AppStoreRole) -> Client {
 }
 
 async fn tested_and_published(client: &Client, app: &str, pkg: &str) {
-    client.test_package(app, pkg).await.unwrap();
-    let tested = client
-        .wait_for_test(app, pkg, Duration::from_millis(5), Duration::from_secs(5))
+    let package = client.app(app).packages().package(pkg);
+    package.test().await.unwrap();
+    let tested = package
+        .wait_for_test(Duration::from_millis(5), Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(tested.status, Some(PackageStatus::TestSuccess));
-    client.publish(app, pkg, None).await.unwrap();
+    package.publish(None).await.unwrap();
 }
 
 #[tokio::test]
@@ -110,37 +111,49 @@ async fn a_package_from_upload_to_deletion() {
 
     // Publishing before a test: appstore-be's 500 with its code, a refusal (not worth retrying).
     let e = client
-        .publish(&reg.app_id, &reg.package_id, None)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .publish(None)
         .await
         .unwrap_err();
     assert_eq!((e.status(), e.store_code()), (Some(500), Some(11002)));
     assert!(e.is_refusal());
     tested_and_published(&client, &reg.app_id, &reg.package_id).await;
     assert_eq!(
-        client.app(&reg.app_id).await.unwrap().status,
+        client.app(&reg.app_id).get().await.unwrap().status,
         Some(AppStatus::Published)
     );
 
     let mut downloaded = Vec::new();
     client
-        .download(&reg.app_id, &reg.package_id, &mut downloaded, |_, _| {})
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .download_to(&Default::default(), &mut downloaded, |_, _| {})
         .await
         .unwrap();
     assert_eq!(downloaded, bytes, "byte for byte");
     assert_eq!(
-        client.app(&reg.app_id).await.unwrap().download_count,
+        client.app(&reg.app_id).get().await.unwrap().download_count,
         Some(1)
     );
 
     // Comments: not on one's own app (12001); another user's counts.
     let e = client
-        .add_comment(&reg.app_id, "mine is best", 5.0)
+        .app(&reg.app_id)
+        .comments()
+        .add("mine is best", 5.0)
         .await
         .unwrap_err();
     assert_eq!(e.store_code(), Some(12001), "{e}");
     let fan = client_as(&store, "fan", AppStoreRole::Tenant);
-    fan.add_comment(&reg.app_id, "fun", 4.0).await.unwrap();
-    let comments = client.comments(&reg.app_id).await.unwrap();
+    fan.app(&reg.app_id)
+        .comments()
+        .add("fun", 4.0)
+        .await
+        .unwrap();
+    let comments = client.app(&reg.app_id).comments().list().await.unwrap();
     assert_eq!(
         (
             comments[0].body.as_str(),
@@ -151,7 +164,10 @@ async fn a_package_from_upload_to_deletion() {
         ),
         ("fun", Some("fan"))
     );
-    assert_eq!(client.app(&reg.app_id).await.unwrap().score, Some(4.5));
+    assert_eq!(
+        client.app(&reg.app_id).get().await.unwrap().score,
+        Some(4.5)
+    );
 
     let again = client
         .upload(&files.form(&path), |_, _| {})
@@ -165,29 +181,41 @@ async fn a_package_from_upload_to_deletion() {
 
     // Unpublishing takes the app off the shelf.
     client
-        .unpublish(&reg.app_id, &reg.package_id)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .unpublish()
         .await
         .unwrap();
     assert_eq!(
-        client.app(&reg.app_id).await.unwrap().status,
+        client.app(&reg.app_id).get().await.unwrap().status,
         Some(AppStatus::UnPublish)
     );
     let e = client
-        .unpublish(&reg.app_id, &reg.package_id)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .unpublish()
         .await
         .unwrap_err();
     assert_eq!(e.store_code(), Some(11011));
     // Another tenant may not delete it (403); deleting the last package deletes the app.
     let e = fan
-        .delete_package(&reg.app_id, &reg.package_id)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .delete()
         .await
         .unwrap_err();
     assert!(e.is_forbidden(), "{e}");
     client
-        .delete_package(&reg.app_id, &reg.package_id)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .delete()
         .await
         .unwrap();
-    let e = client.app(&reg.app_id).await.unwrap_err();
+    let e = client.app(&reg.app_id).get().await.unwrap_err();
     assert_eq!(e.store_code(), Some(10027), "{e}");
     assert!(store.packages().is_empty());
 }
@@ -343,12 +371,19 @@ async fn ones_own_packages_show_with_the_tokens_user_id() {
     // What everyone sees: nothing yet. What the uploader sees: the package, refreshed.
     assert!(
         client
-            .packages(&reg.app_id, Scope::Published)
+            .app(&reg.app_id)
+            .packages()
+            .list(Scope::Published)
             .await
             .unwrap()
             .is_empty()
     );
-    let mine = client.packages(&reg.app_id, Scope::Mine).await.unwrap();
+    let mine = client
+        .app(&reg.app_id)
+        .packages()
+        .list(Scope::Mine)
+        .await
+        .unwrap();
     assert_eq!(
         (mine[0].package_id.as_str(), mine[0].user_id.as_deref()),
         (reg.package_id.as_str(), Some(me.user_id.as_str()))
@@ -375,7 +410,9 @@ async fn ones_own_packages_show_with_the_tokens_user_id() {
         .unwrap();
     assert_eq!(page.total, 1);
     let paged = client
-        .packages_paged(&reg.app_id, Scope::Mine, 0, 10)
+        .app(&reg.app_id)
+        .packages()
+        .page(Scope::Mine, 0, 10)
         .await
         .unwrap();
     assert_eq!(paged.len(), 1);
@@ -383,7 +420,9 @@ async fn ones_own_packages_show_with_the_tokens_user_id() {
     // Another tenant's own lists do not hold it; an admin's query of packages does.
     let bob = client_as(&store, "bob", AppStoreRole::Tenant);
     assert!(
-        bob.packages(&reg.app_id, Scope::Mine)
+        bob.app(&reg.app_id)
+            .packages()
+            .list(Scope::Mine)
             .await
             .unwrap()
             .is_empty()
@@ -443,7 +482,8 @@ async fn the_user_comes_from_the_token_or_nothing_is_sent() {
         .build()
         .unwrap();
     let e = service
-        .delete_app("0123456789abcdef0123456789abcdef")
+        .app("0123456789abcdef0123456789abcdef")
+        .delete()
         .await
         .unwrap_err();
     assert!(e.to_string().contains("lowercase UUID"), "{e}");
@@ -509,7 +549,10 @@ async fn downloads_without_content_length_keep_progress_and_find_truncation() {
 
     // No Content-Length: the package's size drives progress.
     let size = client
-        .package(&reg.app_id, &reg.package_id)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .get()
         .await
         .unwrap()
         .size_bytes();
@@ -517,9 +560,10 @@ async fn downloads_without_content_length_keep_progress_and_find_truncation() {
     let mut out = Vec::new();
     let mut seen = Vec::new();
     let n = client
-        .download_with(
-            &reg.app_id,
-            &reg.package_id,
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .download_to(
             &DownloadOptions::default().size_hint(size),
             &mut out,
             |done, total| seen.push((done, total)),
@@ -532,7 +576,10 @@ async fn downloads_without_content_length_keep_progress_and_find_truncation() {
     // Without a hint: bytes counted, no total.
     let mut seen = Vec::new();
     client
-        .download(&reg.app_id, &reg.package_id, &mut Vec::new(), |d, t| {
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .download_to(&Default::default(), &mut Vec::new(), |d, t| {
             seen.push((d, t));
         })
         .await
@@ -541,9 +588,10 @@ async fn downloads_without_content_length_keep_progress_and_find_truncation() {
     // VM images asked for: the mock has none to add, the bytes are the package's.
     let mut with_images = Vec::new();
     client
-        .download_with(
-            &reg.app_id,
-            &reg.package_id,
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .download_to(
             &DownloadOptions::default().with_images(true),
             &mut with_images,
             |_, _| {},
@@ -556,13 +604,13 @@ async fn downloads_without_content_length_keep_progress_and_find_truncation() {
     store.cut_downloads_after(Some(100_000));
     let mut partial = Vec::new();
     let e = client
-        .download(&reg.app_id, &reg.package_id, &mut partial, |_, _| {})
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .download_to(&Default::default(), &mut partial, |_, _| {})
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, mec_appstore_client::Error::Transport { .. }),
-        "{e:?}"
-    );
+    assert!(e.is_transport(), "{e:?}");
     assert!(partial.len() <= 100_000);
     store.cut_downloads_after(None);
 
@@ -576,10 +624,18 @@ async fn downloads_without_content_length_keep_progress_and_find_truncation() {
             .access_token(store.token())
             .build()
             .unwrap();
-        let result = raw.download("a", "p", &mut Vec::new(), |_, _| {}).await;
+        let result = raw
+            .app("a")
+            .packages()
+            .package("p")
+            .download_to(&Default::default(), &mut Vec::new(), |_, _| {})
+            .await;
         match (complete, result) {
             (true, Ok(n)) => assert_eq!(n, bytes.len() as u64),
-            (false, Err(e)) => assert!(e.to_string().contains("zip end record"), "{e}"),
+            (false, Err(e)) => assert!(
+                e.is_incomplete() && e.to_string().contains("zip end record"),
+                "{e}"
+            ),
             (c, r) => panic!("complete {c}: {r:?}"),
         }
     }
@@ -616,7 +672,13 @@ async fn uploads_carry_video_test_and_experience_and_edits_keep_what_is_not_chan
         .test_task_id("atp-task-1")
         .experience_able(true);
     let reg = client.upload(&form, |_, _| {}).await.unwrap();
-    let p = client.package(&reg.app_id, &reg.package_id).await.unwrap();
+    let p = client
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .get()
+        .await
+        .unwrap();
     assert_eq!(
         (
             p.status,
@@ -633,11 +695,14 @@ async fn uploads_carry_video_test_and_experience_and_edits_keep_what_is_not_chan
         "an ATP test already run stands"
     );
     assert_eq!(
-        client.app_icon(&reg.app_id).await.unwrap(),
+        client.app(&reg.app_id).icon().await.unwrap(),
         b"\x89PNG fake icon"
     );
     let mut v = Vec::new();
-    assert_eq!(client.demo_video(&reg.app_id, &mut v).await.unwrap(), 18);
+    assert_eq!(
+        client.app(&reg.app_id).demo_video(&mut v).await.unwrap(),
+        18
+    );
     assert_eq!(v, b"not really a video");
 
     // Changing the description leaves experienceAble as it was (the store would reset it to false).
@@ -645,7 +710,10 @@ async fn uploads_carry_video_test_and_experience_and_edits_keep_what_is_not_chan
     edit.short_desc = Some("now with more snakes".into());
     edit.icon = Some(files.write("new.png", b"new icon"));
     let changed = client
-        .edit_package(&reg.app_id, &reg.package_id, &edit)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .edit(&edit)
         .await
         .unwrap();
     assert_eq!(
@@ -654,20 +722,32 @@ async fn uploads_carry_video_test_and_experience_and_edits_keep_what_is_not_chan
     );
     assert_eq!(
         client
-            .package_icon(&reg.app_id, &reg.package_id)
+            .app(&reg.app_id)
+            .packages()
+            .package(&reg.package_id)
+            .icon()
             .await
             .unwrap(),
         b"new icon"
     );
     assert_eq!(
-        client.app(&reg.app_id).await.unwrap().short_desc.as_deref(),
+        client
+            .app(&reg.app_id)
+            .get()
+            .await
+            .unwrap()
+            .short_desc
+            .as_deref(),
         Some("now with more snakes")
     );
     let mut off = PackageEdit::default();
     off.experience_able = Some(false);
     off.show_type = Some(ShowType::Private);
     let changed = client
-        .edit_package(&reg.app_id, &reg.package_id, &off)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .edit(&off)
         .await
         .unwrap();
     assert_eq!(
@@ -675,7 +755,10 @@ async fn uploads_carry_video_test_and_experience_and_edits_keep_what_is_not_chan
         (Some(false), Some(ShowType::Private))
     );
     let e = client_as(&store, "eve", AppStoreRole::Tenant)
-        .edit_package(&reg.app_id, &reg.package_id, &off)
+        .app(&reg.app_id)
+        .packages()
+        .package(&reg.package_id)
+        .edit(&off)
         .await
         .unwrap_err();
     assert_eq!((e.status(), e.store_code()), (Some(403), Some(18005)));
@@ -685,7 +768,10 @@ async fn uploads_carry_video_test_and_experience_and_edits_keep_what_is_not_chan
     bad.icon = Some(files.write("icon.gif", b"gif"));
     assert!(matches!(
         client
-            .edit_package(&reg.app_id, &reg.package_id, &bad)
+            .app(&reg.app_id)
+            .packages()
+            .package(&reg.package_id)
+            .edit(&bad)
             .await,
         Err(mec_appstore_client::Error::InvalidRequest(_))
     ));
@@ -710,11 +796,15 @@ async fn pages_of_packages_and_comments() {
         tested_and_published(&client, &r.app_id, &r.package_id).await;
     }
     let first = client
-        .packages_paged(&app, Scope::Published, 0, 1)
+        .app(&app)
+        .packages()
+        .page(Scope::Published, 0, 1)
         .await
         .unwrap();
     let second = client
-        .packages_paged(&app, Scope::Published, 1, 1)
+        .app(&app)
+        .packages()
+        .page(Scope::Published, 1, 1)
         .await
         .unwrap();
     assert_eq!((first.len(), second.len()), (1, 1));
@@ -752,11 +842,13 @@ async fn pages_of_packages_and_comments() {
 
     for (i, who) in ["ann", "ben", "cat"].iter().enumerate() {
         client_as(&store, who, AppStoreRole::Tenant)
-            .add_comment(&app, &format!("comment {i}"), 3.0)
+            .app(&app)
+            .comments()
+            .add(&format!("comment {i}"), 3.0)
             .await
             .unwrap();
     }
-    let page = client.comments_page(&app, 0, 2).await.unwrap();
+    let page = client.app(&app).comments().page(0, 2).await.unwrap();
     assert_eq!(
         (
             page.total,
@@ -766,7 +858,7 @@ async fn pages_of_packages_and_comments() {
         (3, 2, "comment 2")
     );
     assert!(
-        client.comments_page(&app, 0, 0).await.is_err(),
+        client.app(&app).comments().page(0, 0).await.is_err(),
         "a page holds at least one"
     );
 }
@@ -938,10 +1030,7 @@ async fn refused_uploads_say_why_and_leave_nothing_behind() {
         .upload(&files.form(&good), |_, _| {})
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, mec_appstore_client::Error::Transport { .. }),
-        "{e:?}"
-    );
+    assert!(e.is_transport(), "{e:?}");
 }
 
 #[tokio::test]
@@ -957,18 +1046,23 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
         "http://192.168.1.20:30091",
         "trans-1",
     );
-    let added = admin.add_external_store(&form).await.unwrap();
+    let added = admin.external_stores().add(&form).await.unwrap();
     assert_eq!(added.app_store_name, "partner");
     let id = added.app_store_id.clone();
     // appstore-be takes only IPv4 URLs: refused before sending.
     let hostname = ExternalStoreForm::new("x", "1", "y", "https://partner.example", "t");
     assert!(matches!(
-        admin.add_external_store(&hostname).await,
+        admin.external_stores().add(&hostname).await,
         Err(mec_appstore_client::Error::InvalidRequest(_))
     ));
     let mut change = ExternalStoreForm::default();
     change.description = Some("our partner".into());
-    let changed = admin.edit_external_store(&id, &change).await.unwrap();
+    let changed = admin
+        .external_stores()
+        .store(&id)
+        .edit(&change)
+        .await
+        .unwrap();
     assert_eq!(
         (
             changed.description.as_deref(),
@@ -976,10 +1070,11 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
         ),
         (Some("our partner"), "partner")
     );
-    assert_eq!(admin.external_stores().await.unwrap().len(), 1);
+    assert_eq!(admin.external_stores().list().await.unwrap().len(), 1);
     assert_eq!(
         admin
-            .external_stores_page("PART", 0, 10)
+            .external_stores()
+            .page("PART", 0, 10)
             .await
             .unwrap()
             .total,
@@ -987,7 +1082,9 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
     );
     assert_eq!(
         admin
-            .external_store(&id)
+            .external_stores()
+            .store(&id)
+            .get()
             .await
             .unwrap()
             .unwrap()
@@ -995,14 +1092,24 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
         id
     );
     let unknown = "00000000-0000-4000-8000-000000000000";
-    assert_eq!(admin.external_store(unknown).await.unwrap(), None);
+    assert_eq!(
+        admin.external_stores().store(unknown).get().await.unwrap(),
+        None
+    );
     let e = admin
-        .edit_external_store(unknown, &change)
+        .external_stores()
+        .store(unknown)
+        .edit(&change)
         .await
         .unwrap_err();
     assert_eq!(e.store_code(), Some(13003));
     assert!(
-        tenant.external_stores().await.unwrap_err().is_forbidden(),
+        tenant
+            .external_stores()
+            .list()
+            .await
+            .unwrap_err()
+            .is_forbidden(),
         "the admin's"
     );
 
@@ -1023,7 +1130,8 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
     );
     assert_eq!(
         admin
-            .push_package(&reg.package_id, &[id.clone(), unknown.to_owned()])
+            .federated_package(&reg.package_id)
+            .push(&[id.clone(), unknown.to_owned()])
             .await
             .unwrap(),
         [true, false]
@@ -1031,7 +1139,8 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
     assert_eq!(store.pushes(), [(reg.package_id.clone(), id.clone())]);
     assert_eq!(
         admin
-            .pushable_package(&reg.package_id)
+            .federated_package(&reg.package_id)
+            .pushable()
             .await
             .unwrap()
             .target_platform,
@@ -1042,15 +1151,33 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
     store.offer_from(&id, serde_json::json!({"packageId": "p9", "name": "tetris", "provider": "other",
         "version": "2.0", "type": "Game", "affinity": "X86", "industry": "Others", "atpTestStatus": "success"}));
     assert!(
-        admin.pullable_packages(unknown).await.unwrap().is_empty(),
+        admin
+            .external_stores()
+            .store(unknown)
+            .pullable_packages()
+            .await
+            .unwrap()
+            .is_empty(),
         "an unknown store offers nothing"
     );
-    let offered = admin.pullable_packages(&id).await.unwrap();
+    let offered = admin
+        .external_stores()
+        .store(&id)
+        .pullable_packages()
+        .await
+        .unwrap();
     assert_eq!(offered[0].name, "tetris");
-    let source = admin.external_store(&id).await.unwrap().unwrap();
+    let source = admin
+        .external_stores()
+        .store(&id)
+        .get()
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         admin
-            .pull_package("p9", &PullRequest::new(&source, &offered[0]))
+            .federated_package("p9")
+            .pull(&PullRequest::new(&source, &offered[0]))
             .await
             .unwrap()
     );
@@ -1069,12 +1196,24 @@ async fn federation_manages_stores_and_pushes_and_pulls() {
         )
     );
     assert!(
-        admin.pullable_packages(&id).await.unwrap().is_empty(),
+        admin
+            .external_stores()
+            .store(&id)
+            .pullable_packages()
+            .await
+            .unwrap()
+            .is_empty(),
         "what is here is no longer offered"
     );
     let mut elsewhere = PullRequest::new(&source, &offered[0]);
     elsewhere.source_store_id = unknown.to_owned();
-    assert!(!admin.pull_package("p9", &elsewhere).await.unwrap());
-    admin.delete_external_store(&id).await.unwrap();
-    assert!(admin.external_stores().await.unwrap().is_empty());
+    assert!(
+        !admin
+            .federated_package("p9")
+            .pull(&elsewhere)
+            .await
+            .unwrap()
+    );
+    admin.external_stores().store(&id).delete().await.unwrap();
+    assert!(admin.external_stores().list().await.unwrap().is_empty());
 }

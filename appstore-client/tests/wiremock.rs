@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use mec_appstore_client::{
-    AppFilter, AppQuery, AppSortKey, AppStatus, AppStoreErrorExt, AppType, Client, DownloadOptions,
+    AppFilter, AppQuery, AppSortKey, AppStatus, AppType, Client, DownloadOptions,
     ExternalStoreForm, Industry, PackageEdit, PackageQuery, PackageSortKey, PackageStatus,
     PullRequest, Scope, ShowType, SortOrder, UploadForm,
 };
@@ -174,20 +174,24 @@ async fn lists_send_the_tokens_user_id_for_ones_own_entries() {
         .list_apps(&AppFilter::new().scope(Scope::Mine))
         .await
         .unwrap();
-    let mine = client.packages(APP, Scope::Mine).await.unwrap();
+    let mine = client.app(APP).packages().list(Scope::Mine).await.unwrap();
     assert_eq!(
         (mine[0].size_bytes(), mine[0].experience_able),
         (Some(11879), Some(true))
     );
     assert!(
         client
-            .packages(APP, Scope::Published)
+            .app(APP)
+            .packages()
+            .list(Scope::Published)
             .await
             .unwrap()
             .is_empty()
     );
     client
-        .packages_paged(APP, Scope::Mine, 10, 5)
+        .app(APP)
+        .packages()
+        .page(Scope::Mine, 10, 5)
         .await
         .unwrap();
     assert_eq!(
@@ -250,16 +254,41 @@ async fn changes_name_the_tokens_user() {
         .mount(&server)
         .await;
     assert_eq!(
-        client.test_package(APP, PKG).await.unwrap().atp_task_id,
+        client
+            .app(APP)
+            .packages()
+            .package(PKG)
+            .test()
+            .await
+            .unwrap()
+            .atp_task_id,
         "t1"
     );
-    client.publish(APP, PKG, Some(9.5)).await.unwrap();
-    client.unpublish(APP, PKG).await.unwrap();
-    client.delete_package(APP, PKG).await.unwrap();
-    client.delete_app(APP).await.unwrap();
-    client.add_comment(APP, "nice", 4.0).await.unwrap();
-    assert!(client.add_comment(APP, "", 4.0).await.is_err());
-    assert!(client.add_comment(APP, "x", 6.0).await.is_err());
+    client
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .publish(Some(9.5))
+        .await
+        .unwrap();
+    client
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .unpublish()
+        .await
+        .unwrap();
+    client
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .delete()
+        .await
+        .unwrap();
+    client.app(APP).delete().await.unwrap();
+    client.app(APP).comments().add("nice", 4.0).await.unwrap();
+    assert!(client.app(APP).comments().add("", 4.0).await.is_err());
+    assert!(client.app(APP).comments().add("x", 6.0).await.is_err());
 }
 
 /// Answers "running" twice, then "success".
@@ -286,7 +315,10 @@ async fn wait_for_test_polls_until_the_test_ends_or_times_out() {
         .mount(&server)
         .await;
     let p = client
-        .wait_for_test(APP, PKG, Duration::from_millis(1), Duration::from_secs(10))
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .wait_for_test(Duration::from_millis(1), Duration::from_secs(10))
         .await
         .unwrap();
     assert_eq!(p.status, Some(PackageStatus::TestSuccess));
@@ -297,12 +329,10 @@ async fn wait_for_test_polls_until_the_test_ends_or_times_out() {
         .mount(&server)
         .await;
     let e = client
-        .wait_for_test(
-            APP,
-            PKG,
-            Duration::from_millis(5),
-            Duration::from_millis(20),
-        )
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .wait_for_test(Duration::from_millis(5), Duration::from_millis(20))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("Test_waiting"), "{e}");
@@ -322,7 +352,13 @@ async fn errors_carry_the_appstore_code_and_message() {
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"timestamp": "x", "status": 401, "error": "Unauthorized", "message": "", "path": "/mec/appstore/v1/apps/x"})))
         .mount(&server)
         .await;
-    let e = client.publish(APP, PKG, None).await.unwrap_err();
+    let e = client
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .publish(None)
+        .await
+        .unwrap_err();
     let p = e.problem().unwrap();
     assert_eq!(
         (e.status(), p.status, p.detail.as_str()),
@@ -333,7 +369,7 @@ async fn errors_carry_the_appstore_code_and_message() {
         )
     );
     assert!(e.is_refusal() && e.store_code() == Some(11002));
-    let e = client.app(APP).await.unwrap_err();
+    let e = client.app(APP).get().await.unwrap_err();
     assert!(e.is_unauthorized() && !e.is_refusal());
     assert!(
         e.problem()
@@ -362,9 +398,15 @@ async fn the_portal_is_named_when_it_answers() {
         ))
         .mount(&server)
         .await;
-    let e = client.app(APP).await.unwrap_err();
+    let e = client.app(APP).get().await.unwrap_err();
     assert!(e.to_string().contains("appstore-be's own address"), "{e}");
-    let e = client.test_package(APP, PKG).await.unwrap_err();
+    let e = client
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .test()
+        .await
+        .unwrap_err();
     assert!(e.is_forbidden());
     assert!(
         e.problem().unwrap().detail.contains("http://<host>:8099"),
@@ -397,7 +439,12 @@ async fn downloads_ask_for_images_and_stream_with_progress() {
     let mut out = Vec::new();
     let mut seen = Vec::new();
     let n = client
-        .download(APP, PKG, &mut out, |done, total| seen.push((done, total)))
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .download_to(&Default::default(), &mut out, |done, total| {
+            seen.push((done, total));
+        })
         .await
         .unwrap();
     assert_eq!((n, out == data), (300_000, true));
@@ -408,9 +455,10 @@ async fn downloads_ask_for_images_and_stream_with_progress() {
     );
     let mut images = Vec::new();
     client
-        .download_with(
-            APP,
-            PKG,
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .download_to(
             &DownloadOptions::default().with_images(true),
             &mut images,
             |_, _| {},
@@ -428,9 +476,15 @@ async fn downloads_ask_for_images_and_stream_with_progress() {
         .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![0u8; (10 << 20) + 1]))
         .mount(&server)
         .await;
-    assert_eq!(client.app_icon(APP).await.unwrap(), b"icon");
+    assert_eq!(client.app(APP).icon().await.unwrap(), b"icon");
     assert!(
-        client.package_icon(APP, PKG).await.is_err(),
+        client
+            .app(APP)
+            .packages()
+            .package(PKG)
+            .icon()
+            .await
+            .is_err(),
         "an icon is 10 MiB at most"
     );
 }
@@ -718,7 +772,13 @@ async fn edits_send_what_changes_and_keep_experience_able() {
     let mut edit = PackageEdit::default();
     edit.short_desc = Some("better".into());
     edit.doc = Some(dir.join("README.md"));
-    client.edit_package(APP, PKG, &edit).await.unwrap();
+    client
+        .app(APP)
+        .packages()
+        .package(PKG)
+        .edit(&edit)
+        .await
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -774,10 +834,7 @@ async fn an_upload_whose_connection_is_cut_is_a_transport_error() {
         .upload(&upload_form(&dir, 2 << 20), |_, _| {})
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, mec_appstore_client::Error::Transport { .. }),
-        "{e:?}"
-    );
+    assert!(e.is_transport(), "{e:?}");
     assert!(e.is_retryable());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -852,22 +909,24 @@ async fn federation_sends_typed_bodies() {
         .await;
     let mut form = ExternalStoreForm::new("partner", "1.5", "acme", "http://10.0.0.9:30091", "t1");
     form.schema = Some("http".into());
-    let added = client.add_external_store(&form).await.unwrap();
+    let added = client.external_stores().add(&form).await.unwrap();
     let mut bad = form.clone();
     bad.schema = Some("ftp".into());
     assert!(
-        client.add_external_store(&bad).await.is_err(),
+        client.external_stores().add(&bad).await.is_err(),
         "schema is http or https"
     );
     let mut long = form.clone();
     long.app_store_name = Some("x".repeat(65));
     assert!(
-        client.add_external_store(&long).await.is_err(),
+        client.external_stores().add(&long).await.is_err(),
         "names are 64 characters at most"
     );
     assert_eq!(
         client
-            .external_store("00000000-0000-4000-8000-000000000000")
+            .external_stores()
+            .store("00000000-0000-4000-8000-000000000000")
+            .get()
             .await
             .unwrap(),
         None
@@ -881,21 +940,30 @@ async fn federation_sends_typed_bodies() {
         (json!("x"), Some(AppType::Game))
     );
     assert_eq!(
-        client.push_package(PKG, &["s1".into()]).await.unwrap(),
+        client
+            .federated_package(PKG)
+            .push(&["s1".into()])
+            .await
+            .unwrap(),
         [true]
     );
     let source = client
-        .external_store(&added.app_store_id)
+        .external_stores()
+        .store(&added.app_store_id)
+        .get()
         .await
         .unwrap()
         .unwrap();
     let offered = client
-        .pullable_packages(&source.app_store_id)
+        .external_stores()
+        .store(&source.app_store_id)
+        .pullable_packages()
         .await
         .unwrap();
     assert!(
         client
-            .pull_package("p9", &PullRequest::new(&source, &offered[0]))
+            .federated_package("p9")
+            .pull(&PullRequest::new(&source, &offered[0]))
             .await
             .unwrap()
     );

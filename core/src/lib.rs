@@ -6,7 +6,8 @@
 //! - [`server::ApiError`] (feature `server`), which a handler returns and which renders as one
 //!   `application/problem+json` response, and extractors whose rejections do the same;
 //! - [`client::Error`], the error of every client, with the HTTP status and the decoded problem, and
-//!   (feature `client`) [`client::HttpClient`], the HTTP base of the clients, with AK/SK token renewal;
+//!   (feature `client`) [`client::HttpClient`], the HTTP base of the clients, with AK/SK token renewal, streamed
+//!   and multipart request bodies and streamed answers;
 //! - [`signature`], EdgeGallery MEP-auth's `SDK-HMAC-SHA256` request signature, signer and verifier;
 //! - [`TimeStamp`] and an injectable [`Clock`];
 //! - [`wire`]: reading JSON as real peers write it (unknown enum values kept, `""` as absent, keys in any case).

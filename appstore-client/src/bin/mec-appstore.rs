@@ -32,6 +32,12 @@ struct Args {
     /// Accept any TLS certificate (EdgeGallery installations often use self-signed ones).
     #[arg(long, global = true)]
     insecure: bool,
+    /// Seconds a request that fits in memory may take.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Seconds an upload or download may go without moving before it fails.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECS")]
+    idle_timeout: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -587,7 +593,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .token
         .or_else(|| std::env::var("MEC_APPSTORE_TOKEN").ok())
         .or(saved.token.clone());
-    let mut builder = Client::builder(&url).danger_accept_invalid_certs(args.insecure);
+    let mut builder = Client::builder(&url)
+        .danger_accept_invalid_certs(args.insecure)
+        .timeout(std::time::Duration::from_secs(args.timeout))
+        .idle_timeout(std::time::Duration::from_secs(args.idle_timeout));
     if let Some(t) = &token {
         builder = builder.access_token(t.clone());
     }
@@ -668,12 +677,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Test { app, package, wait } => {
             let p = match wait {
-                None => serde_json::to_value(client.test_package(&app, &package).await?)?,
+                None => serde_json::to_value(
+                    client.app(&app).packages().package(&package).test().await?,
+                )?,
                 Some(secs) => serde_json::to_value(
                     client
+                        .app(&app)
+                        .packages()
+                        .package(&package)
                         .wait_for_test(
-                            &app,
-                            &package,
                             std::time::Duration::from_secs(2),
                             std::time::Duration::from_secs(secs),
                         )
@@ -687,13 +699,23 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             package,
             price,
         } => {
-            client.publish(&app, &package, price).await?;
+            client
+                .app(&app)
+                .packages()
+                .package(&package)
+                .publish(price)
+                .await?;
             if !json {
                 println!("published {package}");
             }
         }
         Command::Unpublish { app, package } => {
-            client.unpublish(&app, &package).await?;
+            client
+                .app(&app)
+                .packages()
+                .package(&package)
+                .unpublish()
+                .await?;
             if !json {
                 println!("unpublished {package}");
             }
@@ -704,23 +726,20 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             output,
             with_images,
         } => {
+            let package = client.app(&app).packages().package(&package);
             // The store sends no Content-Length: the package's recorded size drives the bar.
             let hint = if with_images {
                 None
             } else {
-                client
-                    .package(&app, &package)
-                    .await
-                    .ok()
-                    .and_then(|p| p.size_bytes())
+                package.get().await.ok().and_then(|p| p.size_bytes())
             };
             let bar = progress_bar("downloading", hint);
             let mut file = tokio::fs::File::create(&output).await?;
             let options = DownloadOptions::default()
                 .with_images(with_images)
                 .size_hint(hint);
-            let result = client
-                .download_with(&app, &package, &options, &mut file, |done, total| {
+            let result = package
+                .download_to(&options, &mut file, |done, total| {
                     if let Some(b) = &bar {
                         if let Some(t) = total {
                             b.set_length(t);
@@ -748,8 +767,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Delete { app, package } => {
             match &package {
-                Some(p) => client.delete_package(&app, p).await?,
-                None => client.delete_app(&app).await?,
+                Some(p) => client.app(&app).packages().package(p).delete().await?,
+                None => client.app(&app).delete().await?,
             }
             if !json {
                 println!("deleted");
@@ -757,7 +776,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Comments { command } => match command {
             CommentsCommand::List { app, limit, offset } => {
-                let page = client.comments_page(&app, offset, limit).await?;
+                let page = client.app(&app).comments().page(offset, limit).await?;
                 print(json, &page, |p| {
                     for c in &p.results {
                         let who = c
@@ -771,7 +790,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 })?;
             }
             CommentsCommand::Add { app, score, text } => {
-                client.add_comment(&app, &text, score).await?;
+                client.app(&app).comments().add(&text, score).await?;
                 if !json {
                     println!("commented");
                 }
@@ -839,11 +858,11 @@ async fn apps(
             })?;
         }
         AppsCommand::Show { app } => {
-            let info = client.app(&app).await?;
-            let mut packages = client.packages(&app, Scope::Published).await?;
+            let info = client.app(&app).get().await?;
+            let mut packages = client.app(&app).packages().list(Scope::Published).await?;
             // Your own packages, in every status: the published list alone hides what you just uploaded.
             // (A token that names no user, such as a service client's, has none: the published list stands.)
-            let mine = match client.packages(&app, Scope::Mine).await {
+            let mine = match client.app(&app).packages().list(Scope::Mine).await {
                 Ok(mine) => mine,
                 Err(Error::Auth(_) | Error::InvalidRequest(_)) => Vec::new(),
                 Err(e) => return Err(e.into()),
@@ -871,8 +890,8 @@ async fn apps(
             output,
         } => {
             let bytes = match &package {
-                Some(p) => client.package_icon(&app, p).await?,
-                None => client.app_icon(&app).await?,
+                Some(p) => client.app(&app).packages().package(p).icon().await?,
+                None => client.app(&app).icon().await?,
             };
             std::fs::write(&output, &bytes)?;
             print(
@@ -944,7 +963,12 @@ async fn packages(
             edit.icon = icon;
             edit.demo_video = demo_video;
             edit.doc = doc;
-            let changed = client.edit_package(&app, &package, &edit).await?;
+            let changed = client
+                .app(&app)
+                .packages()
+                .package(&package)
+                .edit(&edit)
+                .await?;
             print(json, &changed, |p| {
                 println!("changed {} {} ({})", p.name, p.version, p.package_id);
             })?;
@@ -961,7 +985,7 @@ async fn federation(
     match command {
         FederationCommand::Stores { command } => match command {
             StoresCommand::List => {
-                let stores = client.external_stores().await?;
+                let stores = client.external_stores().list().await?;
                 print(json, &stores, |s| {
                     for st in s {
                         println!(
@@ -975,7 +999,9 @@ async fn federation(
             }
             StoresCommand::Show { store } => {
                 let found = client
-                    .external_store(&store)
+                    .external_stores()
+                    .store(&store)
+                    .get()
                     .await?
                     .ok_or_else(|| format!("the AppStore knows no external store {store}"))?;
                 print(json, &found, |s| {
@@ -989,19 +1015,23 @@ async fn federation(
                 })?;
             }
             StoresCommand::Add { fields } => {
-                let added = client.add_external_store(&fields.form()).await?;
+                let added = client.external_stores().add(&fields.form()).await?;
                 print(json, &added, |s| {
                     println!("added {} as {}", s.app_store_name, s.app_store_id);
                 })?;
             }
             StoresCommand::Edit { store, fields } => {
-                let changed = client.edit_external_store(&store, &fields.form()).await?;
+                let changed = client
+                    .external_stores()
+                    .store(&store)
+                    .edit(&fields.form())
+                    .await?;
                 print(json, &changed, |s| {
                     println!("changed {}", s.app_store_id);
                 })?;
             }
             StoresCommand::Delete { store } => {
-                client.delete_external_store(&store).await?;
+                client.external_stores().store(&store).delete().await?;
                 if !json {
                     println!("deleted");
                 }
@@ -1022,7 +1052,7 @@ async fn federation(
             })?;
         }
         FederationCommand::Push { package, stores } => {
-            let results = client.push_package(&package, &stores).await?;
+            let results = client.federated_package(&package).push(&stores).await?;
             let report: Vec<serde_json::Value> = stores
                 .iter()
                 .zip(&results)
@@ -1038,7 +1068,11 @@ async fn federation(
             }
         }
         FederationCommand::Pullable { store } => {
-            let list = client.pullable_packages(&store).await?;
+            let list = client
+                .external_stores()
+                .store(&store)
+                .pullable_packages()
+                .await?;
             print(json, &list, |l| {
                 for p in l {
                     println!(
@@ -1053,11 +1087,15 @@ async fn federation(
         }
         FederationCommand::Pull { store, package } => {
             let source = client
-                .external_store(&store)
+                .external_stores()
+                .store(&store)
+                .get()
                 .await?
                 .ok_or_else(|| format!("the AppStore knows no external store {store}"))?;
             let offered = client
-                .pullable_packages(&store)
+                .external_stores()
+                .store(&store)
+                .pullable_packages()
                 .await?
                 .into_iter()
                 .find(|p| p.package_id == package)
@@ -1068,7 +1106,8 @@ async fn federation(
                     )
                 })?;
             let pulled = client
-                .pull_package(&package, &PullRequest::new(&source, &offered))
+                .federated_package(&package)
+                .pull(&PullRequest::new(&source, &offered))
                 .await?;
             if !pulled {
                 return Err(format!("the AppStore did not pull {package}").into());

@@ -73,6 +73,24 @@ pub enum Error {
     /// A waiting operation (such as waiting for a task to finish) gave up.
     #[error("timed out waiting: {0}")]
     Timeout(String),
+    /// An answer's body passed the limit set for it (see `HttpClientBuilder::max_response_body` and
+    /// `ResponseStream::limit`); what was read is dropped.
+    #[error("the {status} response's body passes the limit of {limit} bytes")]
+    TooLarge {
+        /// The HTTP status code of the response.
+        status: u16,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// A local file or writer failed: a body read from a file, a response body written to its destination.
+    #[error("{context}")]
+    Io {
+        /// What was being done (`reading app.csar`, `writing the response body`).
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -87,7 +105,9 @@ impl Error {
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Api { status, .. } | Self::Decode { status, .. } => Some(*status),
+            Self::Api { status, .. }
+            | Self::Decode { status, .. }
+            | Self::TooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -98,6 +118,28 @@ impl Error {
             Self::Api { problem, .. } => Some(problem),
             _ => None,
         }
+    }
+
+    /// A transport failure: the request did not reach the server or the answer did not come back (timeouts
+    /// included).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Self::Transport { .. })
+    }
+
+    /// A timeout: of the connection, of the request, of a stalled transfer, or of a waiting operation.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            } | Self::Timeout(_)
+        )
+    }
+
+    /// An answer's body passed its limit ([`Error::TooLarge`]).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Self::TooLarge { .. })
     }
 
     fn api_status(&self) -> Option<u16> {

@@ -119,6 +119,7 @@ pub struct AkSkTokenProvider {
     signer: Signer,
     clock: SharedClock,
     refresh_before: Duration,
+    timeout: Option<Duration>,
     cached: tokio::sync::Mutex<Option<Cached>>,
 }
 
@@ -148,12 +149,19 @@ impl AkSkTokenProvider {
             signer: Signer::new(credentials),
             clock,
             refresh_before: Self::DEFAULT_REFRESH_BEFORE,
+            timeout: None,
             cached: tokio::sync::Mutex::new(None),
         }
     }
 
     pub(crate) fn with_refresh_before(mut self, margin: Duration) -> Self {
         self.refresh_before = margin;
+        self
+    }
+
+    /// The timeout of a token request (the client's overall timeout).
+    pub(crate) fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
         self
     }
 
@@ -174,13 +182,11 @@ impl AkSkTokenProvider {
             .map_err(|e| Error::InvalidRequest(format!("token URL: {e}")))?;
         self.signer
             .sign(&Method::POST, &uri, &mut headers, b"", now);
-        let response = self
-            .http
-            .post(self.token_url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(Error::from_reqwest)?;
+        let mut request = self.http.post(self.token_url.clone()).headers(headers);
+        if let Some(t) = self.timeout {
+            request = request.timeout(t);
+        }
+        let response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(Error::from_reqwest)?;
         if !(200..300).contains(&status) {
