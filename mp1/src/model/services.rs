@@ -213,6 +213,46 @@ pub struct TransportInfo {
     pub impl_specific_info: Option<serde_json::Value>,
 }
 
+impl TransportInfo {
+    /// A REST transport over HTTP at `uri` (`REST_HTTP`, protocol `HTTP` 2.0, as ETSI's examples write it), with
+    /// id `rest-http`: what most services offer.
+    ///
+    /// ```
+    /// use mec_mp1::model::{EndPointInfo, TransportInfo, TransportType};
+    ///
+    /// let t = TransportInfo::rest_http("http://10.0.0.7:8080/rnis").with_id("t1");
+    /// assert_eq!((t.id.as_str(), &t.type_), ("t1", &TransportType::RestHttp));
+    /// assert_eq!(t.endpoint, EndPointInfo::Uris(vec!["http://10.0.0.7:8080/rnis".into()]));
+    /// ```
+    pub fn rest_http(uri: impl Into<String>) -> Self {
+        Self {
+            id: "rest-http".to_owned(),
+            name: "REST".to_owned(),
+            description: None,
+            type_: TransportType::RestHttp,
+            protocol: "HTTP".to_owned(),
+            version: "2.0".to_owned(),
+            endpoint: EndPointInfo::Uris(vec![uri.into()]),
+            security: SecurityInfo::default(),
+            impl_specific_info: None,
+        }
+    }
+
+    /// Sets the id.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the security (OAuth 2.0 grant types and token endpoint).
+    #[must_use]
+    pub fn with_security(mut self, security: SecurityInfo) -> Self {
+        self.security = security;
+        self
+    }
+}
+
 impl Blank for TransportInfo {
     fn is_blank(&self) -> bool {
         self.id.is_empty()
@@ -322,6 +362,29 @@ impl ServiceInfo {
             liveness_interval: None,
             links: None,
         }
+    }
+
+    /// An active service speaking JSON over REST at `uri`: a registration in one call.
+    ///
+    /// ```
+    /// use mec_mp1::model::{ServiceInfo, ServiceState};
+    ///
+    /// let s = ServiceInfo::rest_http("rnis", "2.0", "http://10.0.0.7:8080/rnis");
+    /// assert_eq!(s.state, ServiceState::Active);
+    /// assert_eq!(s.transport_info.unwrap().protocol, "HTTP");
+    /// ```
+    pub fn rest_http(
+        ser_name: impl Into<String>,
+        version: impl Into<String>,
+        uri: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            ser_name.into(),
+            version.into(),
+            ServiceState::Active,
+            SerializerType::Json,
+        )
+        .with_transport(TransportInfo::rest_http(uri))
     }
 
     /// Sets the category.

@@ -586,7 +586,10 @@ pub(crate) async fn record(
     } else {
         match to_bytes(body, body_limit).await {
             Ok(bytes) => {
-                let kept = (bytes.len() <= KEPT_BODY && !bytes.is_empty()).then(|| bytes.clone());
+                // A copy of its own: the body's bytes may be a slice of the connection's read buffer, which a
+                // kept clone would hold whole.
+                let kept = (bytes.len() <= KEPT_BODY && !bytes.is_empty())
+                    .then(|| axum::body::Bytes::copy_from_slice(&bytes));
                 (Body::from(bytes), kept)
             }
             Err(_) => {
