@@ -6,7 +6,6 @@
 
 use crate::model::TaskProgress;
 use mec_core::ProblemDetails;
-use mec_core::client::TransportErrorKind;
 use std::time::Duration;
 
 /// The HTTP client's error, the payload of [`Error::Http`].
@@ -100,21 +99,13 @@ impl Error {
     /// Whether the request did not reach the MEP or its answer did not come back (connection, TLS, broken
     /// connection, timeout).
     pub fn is_transport(&self) -> bool {
-        matches!(self, Self::Http(HttpError::Transport { .. }))
+        self.http().is_some_and(HttpError::is_transport)
     }
 
     /// Whether a request timed out (a task that did not finish in time is
     /// [`is_task_timed_out`](Self::is_task_timed_out)).
     pub fn is_timeout(&self) -> bool {
-        matches!(
-            self,
-            Self::Http(
-                HttpError::Transport {
-                    kind: TransportErrorKind::Timeout,
-                    ..
-                } | HttpError::Timeout(_)
-            )
-        )
+        self.http().is_some_and(HttpError::is_timeout)
     }
 
     /// Whether [`Client::wait_for_task`](crate::Client::wait_for_task) gave up waiting.
@@ -154,6 +145,7 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mec_core::client::TransportErrorKind;
 
     fn api(status: u16) -> Error {
         HttpError::api(status, ProblemDetails::new(u32::from(status), "x")).into()

@@ -7,7 +7,6 @@
 
 use crate::model::InvalidMember;
 use mec_core::ProblemDetails;
-use mec_core::client::TransportErrorKind;
 use std::net::SocketAddr;
 
 /// The HTTP client's error, the payload of [`Error::Http`].
@@ -125,20 +124,12 @@ impl Error {
     /// Whether the request did not reach the MEP or its answer did not come back (connection, TLS, broken
     /// connection, timeout).
     pub fn is_transport(&self) -> bool {
-        matches!(self, Self::Http(HttpError::Transport { .. }))
+        self.http().is_some_and(HttpError::is_transport)
     }
 
     /// Whether a request timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(
-            self,
-            Self::Http(
-                HttpError::Transport {
-                    kind: TransportErrorKind::Timeout,
-                    ..
-                } | HttpError::Timeout(_)
-            )
-        )
+        self.http().is_some_and(HttpError::is_timeout)
     }
 
     /// Whether the MEP answered success with a body that does not decode.
@@ -202,6 +193,7 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mec_core::client::TransportErrorKind;
 
     fn api(status: u16) -> Error {
         HttpError::api(status, ProblemDetails::new(u32::from(status), "x")).into()
