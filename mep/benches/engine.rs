@@ -211,8 +211,9 @@ async fn memory_per_service(which: &str) {
         register_all(&engine, SERVICES).await;
         let after = rss_kib();
         println!(
-            "memory per registered service, engine on the memory store: {:.2} KiB",
-            (after.saturating_sub(before)) as f64 / SERVICES as f64
+            "memory per registered service, engine on the memory store: {:.2} KiB (cache resyncs: {})",
+            (after.saturating_sub(before)) as f64 / SERVICES as f64,
+            engine.store_resyncs()
         );
         return;
     }

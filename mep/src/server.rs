@@ -263,6 +263,8 @@ struct Status {
     leader: bool,
     /// Whether it can reach its store (false: its other answers are 503).
     in_sync: bool,
+    /// How many times it fell behind the store's changes and read it all again.
+    store_resyncs: u64,
     #[serde(flatten)]
     sections: serde_json::Map<String, serde_json::Value>,
 }
@@ -270,11 +272,12 @@ struct Status {
 async fn status(State((engine, sections)): State<(Engine, StatusSections)>) -> Json<Status> {
     Json(Status {
         apps: engine.apps().len(),
-        services: engine.services().len(),
+        services: engine.service_count(),
         deliveries: engine.delivery_stats(),
         undecodable_records: engine.undecodable_records().len(),
         leader: engine.is_leader(),
         in_sync: engine.in_sync(),
+        store_resyncs: engine.store_resyncs(),
         sections: sections
             .0
             .iter()

@@ -122,7 +122,7 @@ impl Engine {
                     .put(app_key, json(&record)?);
                 let mut changes = Vec::new();
                 for (id, s) in &cache.services {
-                    if s.value.owner == app_instance_id {
+                    if s.value.owner() == app_instance_id {
                         txn = txn.delete(self.key(&format!("{SERVICES}{id}")));
                         changes.push((
                             app_instance_id.to_owned(),

@@ -6,7 +6,7 @@ use super::records::*;
 use crate::store::{Entry, Revision, WatchEvent};
 use mec_mm5::model::TaskProgress;
 use mec_mp1::model::{DnsRule, ServiceInfo, TrafficRule, TransportInfo};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// A record and the revision of its last write.
@@ -19,18 +19,174 @@ pub(crate) struct Versioned<T> {
 /// Rules of one kind, per app instance, by rule id.
 type RuleMap<T> = HashMap<String, BTreeMap<String, Versioned<T>>>;
 
+/// A service in an index: ordered and compared by the id it carries, so the indexes keep no copy of it.
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceRef(pub(crate) Arc<ServiceInfo>);
+
+impl ServiceRef {
+    /// The service's id.
+    pub(crate) fn id(&self) -> &str {
+        self.0.ser_instance_id.as_deref().unwrap_or_default()
+    }
+}
+
+impl PartialEq for ServiceRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for ServiceRef {}
+
+impl PartialOrd for ServiceRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ServiceRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id().cmp(other.id())
+    }
+}
+
+impl std::borrow::Borrow<str> for ServiceRef {
+    fn borrow(&self) -> &str {
+        self.id()
+    }
+}
+
+/// A service in the map: hashed and compared by the id it carries.
+#[derive(Clone, Debug)]
+struct Keyed(Versioned<ServiceRecord>);
+
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value.id() == other.0.value.id()
+    }
+}
+
+impl Eq for Keyed {}
+
+impl std::hash::Hash for Keyed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.value.id().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for Keyed {
+    fn borrow(&self) -> &str {
+        self.0.value.id()
+    }
+}
+
+/// The registered services by id.
+#[derive(Debug, Default)]
+pub(crate) struct ServiceMap(HashSet<Keyed>);
+
+impl ServiceMap {
+    /// The service with this id.
+    pub(crate) fn get(&self, id: &str) -> Option<&Versioned<ServiceRecord>> {
+        self.0.get(id).map(|k| &k.0)
+    }
+
+    /// Every service.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Versioned<ServiceRecord>> {
+        self.0.iter().map(|k| &k.0)
+    }
+
+    /// Every service with its id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Versioned<ServiceRecord>)> {
+        self.0.iter().map(|k| (k.0.value.id(), &k.0))
+    }
+
+    /// How many there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn insert(&mut self, v: Versioned<ServiceRecord>) {
+        self.0.replace(Keyed(v));
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Versioned<ServiceRecord>> {
+        self.0.take(id).map(|k| k.0)
+    }
+}
+
+impl<'a> IntoIterator for &'a ServiceMap {
+    type Item = (&'a str, &'a Versioned<ServiceRecord>);
+    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// The services whose names share one hash: almost always one (the rare list is boxed, to keep this small).
+#[derive(Debug)]
+enum Named {
+    One(ServiceRef),
+    #[allow(
+        clippy::box_collection,
+        reason = "one pointer keeps the index's entries at 16 bytes"
+    )]
+    Many(Box<Vec<ServiceRef>>),
+}
+
+impl Named {
+    fn iter(&self) -> std::slice::Iter<'_, ServiceRef> {
+        match self {
+            Self::One(s) => std::slice::from_ref(s).iter(),
+            Self::Many(list) => list.iter(),
+        }
+    }
+
+    fn push(&mut self, s: ServiceRef) {
+        match self {
+            Self::One(first) => *self = Self::Many(Box::new(vec![first.clone(), s])),
+            Self::Many(list) => list.push(s),
+        }
+    }
+
+    /// Removes the service `id`; whether any is left.
+    fn remove(&mut self, id: &str) -> bool {
+        match self {
+            Self::One(only) => only.id() != id,
+            Self::Many(list) => {
+                list.retain(|s| s.id() != id);
+                let left = !list.is_empty();
+                if let [only] = list.as_slice() {
+                    let only = only.clone();
+                    *self = Self::One(only);
+                }
+                left
+            }
+        }
+    }
+}
+
+/// The name index's key: a hash fixed for the process, so that the index need not keep the names.
+fn name_key(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default).hash_one(name)
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Cache {
     pub(crate) apps: HashMap<String, Versioned<AppRecord>>,
     pub(crate) credentials: HashMap<String, Versioned<CredentialRecord>>,
-    /// Services by id; the id is shared with the indexes below.
-    pub(crate) services: HashMap<Arc<str>, Versioned<Arc<ServiceRecord>>>,
-    /// Service ids by category id, then by name: discovery's usual filters. Names are mostly unique: a short
-    /// vector holds their ids (a set's node would take ten times the room).
-    by_category: HashMap<String, BTreeSet<Arc<str>>>,
-    by_name: HashMap<String, Vec<Arc<str>>>,
+    /// Services by id.
+    pub(crate) services: ServiceMap,
+    /// Service ids by category id, then by a hash of the name: discovery's usual filters. Names are mostly
+    /// unique, so the name index keeps no copy of the name and one id inline; a hash collision only adds a
+    /// candidate, which the filter then refuses.
+    by_category: HashMap<String, BTreeSet<ServiceRef>>,
+    by_name: HashMap<u64, Named>,
     /// The services that send heartbeats, the only ones the liveness sweep looks at.
-    pub(crate) heartbeating: BTreeSet<Arc<str>>,
+    pub(crate) heartbeating: BTreeSet<ServiceRef>,
     pub(crate) subscriptions: HashMap<String, Versioned<Arc<SubscriptionRecord>>>,
     pub(crate) cursors: HashMap<String, Versioned<Cursor>>,
     pub(crate) traffic_rules: RuleMap<TrafficRule>,
@@ -95,12 +251,13 @@ impl Cache {
             }
         } else if let Some(id) = key.strip_prefix(SERVICES) {
             if newer(self.services.get(id), rev)
-                && let Some(v) = decode::<ServiceRecord>(entry, u)
+                && let Some(mut v) = decode::<ServiceRecord>(entry, u)
             {
+                v.restore(id);
                 self.insert_service(
                     id,
                     Versioned {
-                        value: Arc::new(v),
+                        value: v,
                         revision: rev,
                     },
                 );
@@ -225,7 +382,12 @@ impl Cache {
         } else if let Some(ak) = key.strip_prefix(CREDENTIALS) {
             remove(&mut self.credentials, ak, revision);
         } else if let Some(id) = key.strip_prefix(SERVICES) {
-            if let Some(old) = remove(&mut self.services, id, revision) {
+            if self
+                .services
+                .get(id)
+                .is_some_and(|v| v.revision <= revision)
+                && let Some(old) = self.services.remove(id)
+            {
                 self.unindex(id, &old.value.info);
             }
         } else if let Some(id) = key.strip_prefix(SUBSCRIPTIONS) {
@@ -301,27 +463,30 @@ impl Cache {
         }
     }
 
-    fn insert_service(&mut self, id: &str, v: Versioned<Arc<ServiceRecord>>) {
+    fn insert_service(&mut self, id: &str, v: Versioned<ServiceRecord>) {
         if let Some(old) = self.services.remove(id) {
             self.unindex(id, &old.value.info);
         }
-        let id: Arc<str> = Arc::from(id);
+        let service = || ServiceRef(Arc::clone(&v.value.info));
         let info = &v.value.info;
         if let Some(c) = &info.ser_category {
             self.by_category
                 .entry(c.id.clone())
                 .or_default()
-                .insert(Arc::clone(&id));
+                .insert(service());
         }
-        let named = self.by_name.entry(info.ser_name.clone()).or_default();
-        if named.len() < 4 {
-            named.reserve_exact(1);
+        match self.by_name.entry(name_key(&info.ser_name)) {
+            std::collections::hash_map::Entry::Occupied(mut named) => {
+                named.get_mut().push(service());
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(Named::One(service()));
+            }
         }
-        named.push(Arc::clone(&id));
         if info.liveness_interval.is_some_and(|i| i > 0) {
-            self.heartbeating.insert(Arc::clone(&id));
+            self.heartbeating.insert(service());
         }
-        self.services.insert(id, v);
+        self.services.insert(v);
     }
 
     fn unindex(&mut self, id: &str, info: &ServiceInfo) {
@@ -333,11 +498,11 @@ impl Cache {
                 self.by_category.remove(&c.id);
             }
         }
-        if let Some(ids) = self.by_name.get_mut(&info.ser_name) {
-            ids.retain(|i| &**i != id);
-            if ids.is_empty() {
-                self.by_name.remove(&info.ser_name);
-            }
+        let key = name_key(&info.ser_name);
+        if let Some(ids) = self.by_name.get_mut(&key)
+            && !ids.remove(id)
+        {
+            self.by_name.remove(&key);
         }
         self.heartbeating.remove(id);
     }
@@ -347,30 +512,25 @@ impl Cache {
     pub(crate) fn candidate_services<'a>(
         &'a self,
         filter: &'a mec_mp1::server::ServiceFilter,
-    ) -> Box<dyn Iterator<Item = &'a Arc<ServiceRecord>> + 'a> {
-        let service = move |id: &'a Arc<str>| self.services.get(id.as_ref()).map(|v| &v.value);
+    ) -> Box<dyn Iterator<Item = &'a Arc<ServiceInfo>> + 'a> {
         if let Some(c) = &filter.ser_category_id {
-            return Box::new(
-                self.by_category
-                    .get(c)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(service),
-            );
+            return Box::new(self.by_category.get(c).into_iter().flatten().map(|s| &s.0));
         }
         if !filter.ser_names.is_empty() {
             return Box::new(
+                // One pass per distinct hash: names that collide share their services.
                 filter
                     .ser_names
                     .iter()
+                    .map(|n| name_key(n))
                     .collect::<BTreeSet<_>>()
                     .into_iter()
-                    .flat_map(move |n| {
+                    .flat_map(move |key| {
                         self.by_name
-                            .get(n)
+                            .get(&key)
                             .into_iter()
-                            .flatten()
-                            .filter_map(service)
+                            .flat_map(Named::iter)
+                            .map(|s| &s.0)
                     }),
             );
         }
@@ -381,10 +541,40 @@ impl Cache {
                     .iter()
                     .collect::<BTreeSet<_>>()
                     .into_iter()
-                    .filter_map(|id| self.services.get(id.as_str()).map(|v| &v.value)),
+                    .filter_map(|id| self.services.get(id.as_str()).map(|v| &v.value.info)),
             );
         }
-        Box::new(self.services.values().map(|v| &v.value))
+        Box::new(self.services.values().map(|v| &v.value.info))
+    }
+
+    /// Every key held (relative to the prefix).
+    pub(crate) fn keys(&self) -> Vec<String> {
+        fn under<'a, K: std::fmt::Display + 'a>(
+            keys: &mut Vec<String>,
+            prefix: &str,
+            ids: impl Iterator<Item = K>,
+        ) {
+            keys.extend(ids.map(|id| format!("{prefix}{id}")));
+        }
+        let mut keys = Vec::new();
+        under(&mut keys, APPS, self.apps.keys());
+        under(&mut keys, CREDENTIALS, self.credentials.keys());
+        under(&mut keys, SERVICES, self.services.iter().map(|(id, _)| id));
+        under(&mut keys, SUBSCRIPTIONS, self.subscriptions.keys());
+        under(&mut keys, CURSORS, self.cursors.keys());
+        for (app, ids) in &self.traffic_rules {
+            under(&mut keys, &format!("{TRAFFIC_RULES}{app}/"), ids.keys());
+        }
+        for (app, ids) in &self.dns_rules {
+            under(&mut keys, &format!("{DNS_RULES}{app}/"), ids.keys());
+        }
+        under(&mut keys, TASKS, self.tasks.keys());
+        under(&mut keys, TRANSPORTS, self.transports.keys());
+        keys.extend(self.events.keys().map(|seq| event_key(*seq)));
+        if self.event_seq.is_some() {
+            keys.push(EVENT_SEQ.to_owned());
+        }
+        keys
     }
 
     /// The app record, if any.
@@ -407,5 +597,165 @@ impl Cache {
     /// The last event's sequence number.
     pub(crate) fn last_event(&self) -> u64 {
         self.event_seq.as_ref().map_or(0, |v| v.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mec_core::TimeStamp;
+    use mec_mp1::model::CategoryRef;
+    use mec_mp1::server::ServiceFilter;
+
+    fn put_service(cache: &mut Cache, id: &str, owner: &str, name: &str, revision: Revision) {
+        let mut info = ServiceInfo::rest_http(name, "1.0", format!("http://10.0.0.1/{id}"))
+            .with_category(CategoryRef {
+                href: "/catalogue".to_owned(),
+                id: "cat".to_owned(),
+                name: "category".to_owned(),
+                version: "v1".to_owned(),
+            });
+        info.links = Some(super::super::service_mgmt::owner_links(owner));
+        let record = ServiceRecord::new(Arc::new(info), TimeStamp::from(std::time::UNIX_EPOCH));
+        let entry = Entry {
+            key: format!("{SERVICES}{id}"),
+            value: serde_json::to_vec(&record).unwrap().into(),
+            revision,
+        };
+        cache.put(&entry.key.clone(), &entry);
+    }
+
+    fn found(cache: &Cache, query: &str) -> Vec<String> {
+        let filter = ServiceFilter::parse(Some(query)).unwrap();
+        let mut ids: Vec<String> = cache
+            .candidate_services(&filter)
+            .filter(|s| filter.matches(s))
+            .map(|s| s.ser_instance_id.clone().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn a_stored_service_reads_back_with_its_id_and_owner() {
+        let mut cache = Cache::default();
+        put_service(&mut cache, "s1", "app-1", "svc", 1);
+        let stored = cache.services.get("s1").unwrap();
+        assert_eq!(stored.value.id(), "s1");
+        assert_eq!(stored.value.owner(), "app-1");
+        let json: serde_json::Value = serde_json::to_value(&stored.value).unwrap();
+        assert!(json["info"].get("serInstanceId").is_none(), "{json}");
+        assert!(json["info"].get("_links").is_none(), "{json}");
+        assert_eq!(json["owner"], "app-1");
+    }
+
+    #[test]
+    fn a_record_written_with_its_id_and_links_reads_the_same() {
+        let mut cache = Cache::default();
+        let old = serde_json::json!({
+            "owner": "app-2",
+            "info": {
+                "serInstanceId": "s9", "serName": "old", "version": "1", "state": "ACTIVE",
+                "serializer": "JSON", "_links": {"appInstanceId": "app-2"}
+            },
+            "lastHeartbeat": {"seconds": 1, "nanoSeconds": 0}
+        });
+        let entry = Entry {
+            key: format!("{SERVICES}s9"),
+            value: serde_json::to_vec(&old).unwrap().into(),
+            revision: 1,
+        };
+        cache.put(&entry.key.clone(), &entry);
+        let s = &cache.services.get("s9").unwrap().value;
+        assert_eq!((s.id(), s.owner()), ("s9", "app-2"));
+        assert_eq!(found(&cache, "ser_name=old"), ["s9"]);
+    }
+
+    #[test]
+    fn services_sharing_a_name_are_all_found_until_removed() {
+        let mut cache = Cache::default();
+        put_service(&mut cache, "a", "app-1", "same", 1);
+        put_service(&mut cache, "b", "app-2", "same", 2);
+        put_service(&mut cache, "c", "app-2", "same", 3);
+        put_service(&mut cache, "d", "app-1", "other", 4);
+        assert_eq!(found(&cache, "ser_name=same"), ["a", "b", "c"]);
+        assert_eq!(
+            found(&cache, "ser_name=same,other,same"),
+            ["a", "b", "c", "d"]
+        );
+        assert_eq!(found(&cache, "ser_category_id=cat"), ["a", "b", "c", "d"]);
+        cache.delete(&format!("{SERVICES}b"), 5);
+        assert_eq!(found(&cache, "ser_name=same"), ["a", "c"]);
+        cache.delete(&format!("{SERVICES}a"), 6);
+        cache.delete(&format!("{SERVICES}c"), 7);
+        assert!(found(&cache, "ser_name=same").is_empty());
+        assert_eq!(found(&cache, "ser_name=other"), ["d"]);
+        // Renamed: found under the new name only.
+        put_service(&mut cache, "d", "app-1", "renamed", 8);
+        assert!(found(&cache, "ser_name=other").is_empty());
+        assert_eq!(found(&cache, "ser_name=renamed"), ["d"]);
+        assert!(cache.by_name.len() == 1 && cache.by_category["cat"].len() == 1);
+    }
+
+    #[test]
+    fn keys_names_every_record_held_so_a_reload_can_drop_the_vanished() {
+        let mut cache = Cache::default();
+        put_service(&mut cache, "s1", "app-1", "svc", 1);
+        let mut written = vec![format!("{SERVICES}s1")];
+        let records: [(String, serde_json::Value); 7] = [
+            (
+                format!("{APPS}app-1"),
+                serde_json::to_value(AppRecord::new()).unwrap(),
+            ),
+            (
+                format!("{CREDENTIALS}ak"),
+                serde_json::json!({"appInstanceId": "app-1", "secretKey": "sk"}),
+            ),
+            (format!("{CURSORS}sub-1"), serde_json::json!({"seq": 3})),
+            (
+                format!("{DNS_RULES}app-1/r1"),
+                serde_json::json!({"dnsRuleId": "r1", "domainName": "a.example", "ipAddressType": "IP_V4",
+                    "ipAddress": "10.0.0.1", "state": "ACTIVE"}),
+            ),
+            (
+                format!("{TRAFFIC_RULES}app-1/t1"),
+                serde_json::json!({"trafficRuleId": "t1", "filterType": "FLOW", "priority": 1,
+                    "trafficFilter": [], "action": "DROP", "state": "ACTIVE"}),
+            ),
+            (
+                event_key(7),
+                serde_json::json!({"type": "appTerminating", "app_instance_id": "app-1",
+                "max_graceful_timeout": 5}),
+            ),
+            (EVENT_SEQ.to_owned(), serde_json::json!(7)),
+        ];
+        for (i, (key, value)) in records.into_iter().enumerate() {
+            let entry = Entry {
+                key: key.clone(),
+                value: serde_json::to_vec(&value).unwrap().into(),
+                revision: 2 + i as u64,
+            };
+            cache.put(&key, &entry);
+            written.push(key);
+        }
+        assert!(cache.undecodable.is_empty(), "{:?}", cache.undecodable);
+        let mut keys = cache.keys();
+        keys.sort();
+        written.sort();
+        assert_eq!(keys, written);
+        for key in &written {
+            cache.delete(key, 100);
+        }
+        assert!(cache.keys().is_empty());
+    }
+
+    #[test]
+    fn an_older_write_does_not_replace_a_newer_one() {
+        let mut cache = Cache::default();
+        put_service(&mut cache, "a", "app-1", "new", 5);
+        put_service(&mut cache, "a", "app-1", "old", 4);
+        assert_eq!(found(&cache, "ser_name=new"), ["a"]);
+        cache.delete(&format!("{SERVICES}a"), 3);
+        assert_eq!(found(&cache, "ser_name=new"), ["a"]);
     }
 }

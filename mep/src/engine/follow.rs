@@ -5,17 +5,19 @@
 
 use super::{Engine, Inner};
 use crate::store::{Watch, WatchEvent};
+use futures_util::FutureExt;
 use std::sync::Weak;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Whether the cache follows the store (false from a [`WatchEvent::Disconnected`] until the reload after it).
+/// Whether the cache follows the store (false from a [`WatchEvent::Disconnected`] until the reload after it),
+/// and how many times it fell behind and read everything again.
 #[derive(Debug)]
-pub(crate) struct Sync(AtomicBool);
+pub(crate) struct Sync(AtomicBool, AtomicU64);
 
 impl Default for Sync {
     fn default() -> Self {
-        Self(AtomicBool::new(true))
+        Self(AtomicBool::new(true), AtomicU64::new(0))
     }
 }
 
@@ -27,49 +29,100 @@ impl Sync {
     fn set(&self, v: bool) {
         self.0.store(v, Ordering::SeqCst);
     }
+
+    pub(crate) fn resyncs(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
+    }
 }
 
-/// Applies the store's writes to the cache for as long as the engine lives.
+/// Writes applied together at most, under one lock.
+const MAX_BATCH: usize = 1024;
+
+/// Applies the store's writes to the cache for as long as the engine lives. Writes already waiting are applied
+/// together, under one lock: a follower behind a burst of writes catches up instead of falling further behind
+/// (and, past the store's backlog, having to read everything again).
 pub(super) fn spawn(weak: Weak<Inner>, mut watch: Watch) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        while let Some(event) = watch.next().await {
-            match event {
-                WatchEvent::Disconnected => {
-                    let Some(engine) = Engine::from_weak(&weak) else {
-                        return;
-                    };
-                    tracing::warn!("the store cannot be reached: answering 503 until it is back");
-                    engine.inner.sync.set(false);
-                }
-                // Read everything again, until it works (the store may be flapping).
-                WatchEvent::Resync => {
-                    let mut delay = Duration::from_millis(100);
-                    loop {
-                        let Some(engine) = Engine::from_weak(&weak) else {
-                            return;
-                        };
-                        match engine.reload().await {
-                            Ok(()) => {
-                                engine.inner.sync.set(true);
-                                break;
-                            }
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot read the store again after missing its changes");
-                                engine.inner.sync.set(false);
-                            }
+        let mut batch = Vec::new();
+        while let Some(first) = watch.next().await {
+            let mut next = Some(first);
+            while let Some(event) = next.take() {
+                match event {
+                    WatchEvent::Put(_) | WatchEvent::Delete { .. } => {
+                        batch.push(event);
+                        if batch.len() < MAX_BATCH {
+                            next = watch.next().now_or_never().flatten();
                         }
-                        drop(engine);
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(2));
+                    }
+                    other => {
+                        if !apply(&weak, &mut batch) || !handle(&weak, other).await {
+                            return;
+                        }
                     }
                 }
-                event => {
-                    let Some(engine) = Engine::from_weak(&weak) else {
-                        return;
-                    };
-                    engine.apply_watched(&event);
-                }
+            }
+            if !apply(&weak, &mut batch) {
+                return;
             }
         }
     })
+}
+
+/// Applies and empties `batch`; false once the engine is gone.
+fn apply(weak: &Weak<Inner>, batch: &mut Vec<WatchEvent>) -> bool {
+    if batch.is_empty() {
+        return true;
+    }
+    let Some(engine) = Engine::from_weak(weak) else {
+        return false;
+    };
+    engine.apply_watched(batch);
+    batch.clear();
+    true
+}
+
+/// Handles the store losing or skipping writes; false once the engine is gone.
+async fn handle(weak: &Weak<Inner>, event: WatchEvent) -> bool {
+    match event {
+        WatchEvent::Disconnected => {
+            let Some(engine) = Engine::from_weak(weak) else {
+                return false;
+            };
+            tracing::warn!("the store cannot be reached: answering 503 until it is back");
+            engine.inner.sync.set(false);
+        }
+        // Read everything again, until it works (the store may be flapping).
+        WatchEvent::Resync => {
+            if let Some(engine) = Engine::from_weak(weak) {
+                engine.inner.sync.1.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("the cache fell behind the store's changes: reading it again");
+            }
+            let mut delay = Duration::from_millis(100);
+            loop {
+                let Some(engine) = Engine::from_weak(weak) else {
+                    return false;
+                };
+                match engine.reload().await {
+                    Ok(()) => {
+                        engine.inner.sync.set(true);
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the store again after missing its changes");
+                        engine.inner.sync.set(false);
+                    }
+                }
+                drop(engine);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+        }
+        event => {
+            let Some(engine) = Engine::from_weak(weak) else {
+                return false;
+            };
+            engine.apply_watched(std::slice::from_ref(&event));
+        }
+    }
+    true
 }

@@ -49,7 +49,7 @@ impl Engine {
                     let services: Vec<_> = cache
                         .services
                         .iter()
-                        .filter(|(_, s)| s.value.owner == app)
+                        .filter(|(_, s)| s.value.owner() == app)
                         .collect();
                     let anyone_told = cache.subscriptions.values().any(|s| {
                         matches!(s.value.body, SubscriptionBody::Availability(_))

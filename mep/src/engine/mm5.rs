@@ -338,8 +338,8 @@ impl Mm5 for Engine {
         let cache = self.read();
         Ok(cache
             .candidate_services(&filter)
-            .filter(|s| filter.matches(&s.info))
-            .map(|s| capability(&cache, &s.info))
+            .filter(|s| filter.matches(s))
+            .map(|s| capability(&cache, s))
             .collect())
     }
 

@@ -331,6 +331,17 @@ impl Engine {
         self.inner.sync.get()
     }
 
+    /// How many times the cache fell behind the store's changes and read it all again (a watcher that missed
+    /// writes): rare under normal load; a growing count means writes come faster than this replica follows.
+    pub fn store_resyncs(&self) -> u64 {
+        self.inner.sync.resyncs()
+    }
+
+    /// How many services are registered.
+    pub fn service_count(&self) -> usize {
+        self.read().services.len()
+    }
+
     pub(crate) fn from_weak(weak: &Weak<Inner>) -> Option<Self> {
         weak.upgrade().map(|inner| Self { inner })
     }
@@ -339,26 +350,39 @@ impl Engine {
         Arc::downgrade(&self.inner)
     }
 
-    /// Reads the whole state from the store again.
+    /// Reads the whole state from the store again, into the cache in place: what did not change since it was
+    /// cached is neither decoded nor copied again (a watcher that fell behind catches up without doubling the
+    /// memory), what is gone from the store leaves the cache.
     async fn reload(&self) -> Result<(), StoreError> {
-        let (entries, _) = self.inner.store.list(&self.inner.config.prefix).await?;
-        let mut fresh = Cache::default();
-        for e in &entries {
-            if let Some(key) = e.key.strip_prefix(&self.inner.config.prefix) {
-                fresh.put(key, e);
+        let prefix = &self.inner.config.prefix;
+        let (entries, revision) = self.inner.store.list(prefix).await?;
+        {
+            let mut cache = self.cache_mut();
+            cache.undecodable.clear();
+            let mut listed = std::collections::HashSet::with_capacity(entries.len());
+            for e in &entries {
+                if let Some(key) = e.key.strip_prefix(prefix.as_str()) {
+                    cache.put(key, e);
+                    listed.insert(key);
+                }
+            }
+            for key in cache.keys() {
+                if !listed.contains(key.as_str()) {
+                    cache.delete(&key, revision);
+                }
             }
         }
-        *self
-            .inner
-            .cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = fresh;
         self.changed();
         Ok(())
     }
 
-    fn apply_watched(&self, event: &WatchEvent) {
-        self.cache_mut().apply(event, &self.inner.config.prefix);
+    fn apply_watched(&self, events: &[WatchEvent]) {
+        {
+            let mut cache = self.cache_mut();
+            for event in events {
+                cache.apply(event, &self.inner.config.prefix);
+            }
+        }
         self.changed();
     }
 
@@ -891,15 +915,11 @@ impl Engine {
             if cache
                 .services
                 .get(id.as_str())
-                .is_some_and(|s| s.value.owner == owner)
+                .is_some_and(|s| s.value.owner() == owner)
             {
                 return Ok((Txn::new(), ()));
             }
-            let record = ServiceRecord {
-                owner: owner.to_owned(),
-                info: stored.clone(),
-                last_heartbeat: TimeStamp::from(now),
-            };
+            let record = ServiceRecord::new(stored.clone(), TimeStamp::from(now));
             let txn = Txn::new()
                 .when_absent(self.key(&format!("{SERVICES}{id}")))
                 .put(self.key(&format!("{SERVICES}{id}")), json(&record)?);
@@ -928,11 +948,11 @@ impl Engine {
                 if stored.value.info.state == state {
                     return Ok((Txn::new(), Vec::new()));
                 }
-                let mut record = (*stored.value).clone();
+                let mut record = stored.value.clone();
                 Arc::make_mut(&mut record.info).state = state.clone();
                 let key = self.key(&format!("{SERVICES}{ser_instance_id}"));
                 let changes = vec![(
-                    record.owner.clone(),
+                    record.owner().to_owned(),
                     record.info.clone(),
                     ChangeType::StateChanged,
                 )];

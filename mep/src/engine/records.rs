@@ -17,8 +17,8 @@
 
 use mec_core::TimeStamp;
 use mec_mp1::model::{
-    AppInfo, AppTerminationNotificationSubscription, ChangeType,
-    SerAvailabilityNotificationSubscription, ServiceInfo,
+    AppInfo, AppTerminationNotificationSubscription, ChangeType, EndPointInfo,
+    SerAvailabilityNotificationSubscription, ServiceInfo, ServiceView,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -110,16 +110,111 @@ pub struct CredentialRecord {
 /// A change to a service: its owner, the service after it (before it, for a removal), what happened.
 pub(crate) type ServiceChange = (String, Arc<ServiceInfo>, ChangeType);
 
-/// A registered service.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A registered service. Its owner is the app instance its `_links.appInstanceId` names (every write sets it),
+/// so the record keeps no second copy.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "StoredService")]
 pub(crate) struct ServiceRecord {
-    /// The app instance that registered it.
-    pub(crate) owner: String,
     /// The service as registered (with its id and owner link), shared with discovery's answers.
     pub(crate) info: Arc<ServiceInfo>,
     /// When its last heartbeat (or its registration) arrived.
     pub(crate) last_heartbeat: TimeStamp,
+}
+
+/// A service record as stored: the owner apart, the service without what its key and owner already say
+/// (`serInstanceId`, `_links`); [`ServiceRecord::restore`] puts the id back. Records written with them read the
+/// same.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredService {
+    owner: String,
+    info: ServiceInfo,
+    last_heartbeat: TimeStamp,
+}
+
+impl From<StoredService> for ServiceRecord {
+    fn from(stored: StoredService) -> Self {
+        let mut info = stored.info;
+        info.links
+            .get_or_insert_with(Default::default)
+            .app_instance_id = Some(stored.owner);
+        Self {
+            info: Arc::new(info),
+            last_heartbeat: stored.last_heartbeat,
+        }
+    }
+}
+
+impl Serialize for ServiceRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Stored<'a> {
+            owner: &'a str,
+            info: ServiceView<'a>,
+            last_heartbeat: &'a TimeStamp,
+        }
+        Stored {
+            owner: self.owner(),
+            info: ServiceView::new(&self.info)
+                .ser_instance_id(None)
+                .links(None),
+            last_heartbeat: &self.last_heartbeat,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl ServiceRecord {
+    /// A record of `info`, which carries its owner's link (see [`owner_links`](super::service_mgmt::owner_links)).
+    pub(crate) fn new(info: Arc<ServiceInfo>, last_heartbeat: TimeStamp) -> Self {
+        debug_assert!(
+            info.links
+                .as_ref()
+                .is_some_and(|l| l.app_instance_id.is_some()),
+            "a service record names its owner"
+        );
+        Self {
+            info,
+            last_heartbeat,
+        }
+    }
+
+    /// Its id (`serInstanceId`, which [`Self::restore`] makes the key's).
+    pub(crate) fn id(&self) -> &str {
+        self.info.ser_instance_id.as_deref().unwrap_or_default()
+    }
+
+    /// The app instance that registered it.
+    pub(crate) fn owner(&self) -> &str {
+        owner_of(&self.info)
+    }
+
+    /// Puts back the id its key gives, and returns the spare capacity decoding left in its lists.
+    pub(crate) fn restore(&mut self, id: &str) {
+        let info = Arc::make_mut(&mut self.info);
+        if info.ser_instance_id.as_deref() != Some(id) {
+            info.ser_instance_id = Some(id.to_owned());
+        }
+        if let Some(t) = &mut info.transport_info {
+            match &mut t.endpoint {
+                EndPointInfo::Uris(list) | EndPointInfo::Fqdn(list) => list.shrink_to_fit(),
+                EndPointInfo::Addresses(list) => list.shrink_to_fit(),
+                _ => {}
+            }
+            if let Some(oauth) = &mut t.security.o_auth2_info {
+                oauth.grant_types.shrink_to_fit();
+            }
+        }
+    }
+}
+
+/// The app instance that registered a stored service (its `_links.appInstanceId`).
+pub(crate) fn owner_of(info: &ServiceInfo) -> &str {
+    info.links
+        .as_ref()
+        .and_then(|l| l.app_instance_id.as_deref())
+        .unwrap_or_default()
 }
 
 /// A subscription of either kind.

@@ -64,11 +64,11 @@ impl Engine {
         cache: &'a Cache,
         app: &str,
         id: &str,
-    ) -> Result<&'a super::cache::Versioned<std::sync::Arc<ServiceRecord>>, ApiError> {
+    ) -> Result<&'a super::cache::Versioned<ServiceRecord>, ApiError> {
         cache
             .services
             .get(id)
-            .filter(|s| s.value.owner == app)
+            .filter(|s| s.value.owner() == app)
             .ok_or_else(|| not_found("service", id))
     }
 
@@ -225,8 +225,8 @@ impl Engine {
         }
         Ok(cache
             .candidate_services(filter)
-            .filter(|s| owner.is_none_or(|o| s.owner == o) && filter.matches(&s.info))
-            .map(|s| Arc::clone(&s.info))
+            .filter(|s| owner.is_none_or(|o| owner_of(s) == o) && filter.matches(s))
+            .map(Arc::clone)
             .collect())
     }
 }
@@ -287,7 +287,7 @@ impl ServiceManagement for Engine {
                 let a = Self::usable_app(cache, &app)?;
                 let mut info = info.clone();
                 resolve_transport(cache, &mut info)?;
-                let held = cache.services.values().filter(|s| s.value.owner == app).count();
+                let held = cache.services.values().filter(|s| s.value.owner() == app).count();
                 let limit = self.config().max_services_per_app;
                 if held >= limit {
                     return Err(ApiError::forbidden(format!(
@@ -295,11 +295,7 @@ impl ServiceManagement for Engine {
                     )));
                 }
                 let info = Arc::new(info);
-                let record = ServiceRecord {
-                    owner: app.clone(),
-                    info: Arc::clone(&info),
-                    last_heartbeat: TimeStamp::from(now),
-                };
+                let record = ServiceRecord::new(Arc::clone(&info), TimeStamp::from(now));
                 let key = self.key(&format!("{SERVICES}{id}"));
                 let txn = Txn::new()
                     .when_revision(self.key(&format!("{APPS}{app}")), a.revision)
@@ -361,11 +357,7 @@ impl ServiceManagement for Engine {
                     ChangeType::StateChanged
                 };
                 let info = Arc::new(info);
-                let record = ServiceRecord {
-                    owner: app.clone(),
-                    info: Arc::clone(&info),
-                    last_heartbeat: TimeStamp::from(now),
-                };
+                let record = ServiceRecord::new(Arc::clone(&info), TimeStamp::from(now));
                 let key = self.key(&format!("{SERVICES}{service_id}"));
                 let txn = Txn::new()
                     .when_revision(key.clone(), stored.revision)
@@ -453,7 +445,7 @@ impl ServiceManagement for Engine {
                         "service {service_id} is INACTIVE"
                     )));
                 }
-                let mut record = (*s.value).clone();
+                let mut record = s.value.clone();
                 record.last_heartbeat = TimeStamp::from(now);
                 let revived = record.info.state == ServiceState::Suspended;
                 if revived {

@@ -49,13 +49,14 @@ pub(super) async fn run(engine: &Engine) -> Result<(), ApiError> {
 
 async fn suspend_silent_services(engine: &Engine) -> Result<(), ApiError> {
     let now = engine.now();
-    let overdue: Vec<Arc<str>> = {
+    let overdue: Vec<String> = {
         let cache = engine.read();
         cache
             .heartbeating
             .iter()
+            .map(super::cache::ServiceRef::id)
             .filter(|id| {
-                cache.services.get(*id).is_some_and(|s| {
+                cache.services.get(id).is_some_and(|s| {
                     let info = &s.value.info;
                     info.state == ServiceState::Active
                         && info.liveness_interval.is_some_and(|i| {
@@ -65,7 +66,7 @@ async fn suspend_silent_services(engine: &Engine) -> Result<(), ApiError> {
                         })
                 })
             })
-            .cloned()
+            .map(str::to_owned)
             .collect()
     };
     for id in overdue {
@@ -83,11 +84,11 @@ async fn suspend_silent_services(engine: &Engine) -> Result<(), ApiError> {
                 if !still_overdue {
                     return Ok((Txn::new(), None));
                 }
-                let mut record = (*s.value).clone();
+                let mut record = s.value.clone();
                 Arc::make_mut(&mut record.info).state = ServiceState::Suspended;
                 let key = engine.key(&format!("{SERVICES}{id}"));
                 let change = (
-                    record.owner.clone(),
+                    record.owner().to_owned(),
                     record.info.clone(),
                     ChangeType::StateChanged,
                 );

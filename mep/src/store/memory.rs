@@ -3,6 +3,7 @@
 use super::{Condition, Entry, LeaseId, Op, Revision, Store, StoreError, Txn, Watch, events_of};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::num::NonZeroI64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -14,7 +15,7 @@ const WATCH_BACKLOG: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct MemoryStore {
     inner: Arc<Mutex<State>>,
-    events: broadcast::Sender<Arc<Vec<super::WatchEvent>>>,
+    events: broadcast::Sender<Arc<[super::WatchEvent]>>,
 }
 
 #[derive(Debug, Default)]
@@ -29,7 +30,8 @@ struct State {
 struct Stored {
     value: Bytes,
     revision: Revision,
-    lease: Option<LeaseId>,
+    /// Leases are numbered from 1: no lease takes no room.
+    lease: Option<NonZeroI64>,
 }
 
 impl Default for MemoryStore {
@@ -90,7 +92,7 @@ impl State {
             match op {
                 Op::Put { key, value, lease } => {
                     if let Some(old) = self.data.get(key).and_then(|s| s.lease)
-                        && let Some(keys) = self.leases.get_mut(&old)
+                        && let Some(keys) = self.leases.get_mut(&old.get())
                     {
                         keys.remove(key);
                     }
@@ -104,14 +106,14 @@ impl State {
                         Stored {
                             value: value.clone(),
                             revision,
-                            lease: *lease,
+                            lease: lease.and_then(NonZeroI64::new),
                         },
                     );
                 }
                 Op::Delete(key) => {
                     if let Some(old) = self.data.remove(key) {
                         deleted.insert(key.clone());
-                        if let Some(keys) = old.lease.and_then(|l| self.leases.get_mut(&l)) {
+                        if let Some(keys) = old.lease.and_then(|l| self.leases.get_mut(&l.get())) {
                             keys.remove(key);
                         }
                     }
@@ -153,7 +155,7 @@ impl Store for MemoryStore {
         let (revision, events) = state.apply(&txn)?;
         // Sent under the lock, so watchers see commits in revision order.
         if !events.is_empty() {
-            let _ = self.events.send(Arc::new(events));
+            let _ = self.events.send(Arc::from(events));
         }
         Ok(revision)
     }

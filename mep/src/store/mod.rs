@@ -207,7 +207,7 @@ pub struct Watch {
 enum WatchInner {
     Local {
         prefix: String,
-        rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Vec<WatchEvent>>>,
+        rx: tokio::sync::broadcast::Receiver<std::sync::Arc<[WatchEvent]>>,
         pending: std::collections::VecDeque<WatchEvent>,
     },
     Channel(tokio::sync::mpsc::Receiver<WatchEvent>),
@@ -229,7 +229,7 @@ impl Watch {
 
     pub(crate) fn local(
         prefix: &str,
-        rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Vec<WatchEvent>>>,
+        rx: tokio::sync::broadcast::Receiver<std::sync::Arc<[WatchEvent]>>,
     ) -> Self {
         Self {
             inner: WatchInner::Local {

@@ -28,7 +28,7 @@ pub struct FileStore {
 struct Inner {
     db: Database,
     path: PathBuf,
-    events: broadcast::Sender<Arc<Vec<WatchEvent>>>,
+    events: broadcast::Sender<Arc<[WatchEvent]>>,
     /// Serializes commits with the sending of their watch events, so watchers see revisions in order.
     commit: Mutex<()>,
     leases: Mutex<Leases>,
@@ -138,7 +138,7 @@ impl FileStore {
         self.track_leases(txn);
         let events = events_of(txn.ops(), revision, &|k| deleted.contains(k));
         if !events.is_empty() {
-            let _ = self.inner.events.send(Arc::new(events));
+            let _ = self.inner.events.send(Arc::from(events));
         }
         Ok(revision)
     }

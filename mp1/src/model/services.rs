@@ -484,6 +484,14 @@ impl<'a> ServiceView<'a> {
         self.links = links;
         self
     }
+
+    /// The service with this `serInstanceId` instead of its own (`None` leaves it out, as a store that keys
+    /// services by id does).
+    #[must_use]
+    pub fn ser_instance_id(mut self, id: Option<&'a str>) -> Self {
+        self.ser_instance_id = id;
+        self
+    }
 }
 
 impl Serialize for ServiceInfo {

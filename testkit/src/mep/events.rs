@@ -4,19 +4,29 @@ use mec_mep::{Event, Observer};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Events kept; older ones are forgotten (and counted).
-const KEPT: usize = 10_000;
+/// Events kept by default, as many as the recorder keeps requests; older ones are forgotten (and counted).
+pub(crate) const DEFAULT_EVENT_LIMIT: usize = 1_000;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct EventLog(Arc<Mutex<Log>>);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Log {
     events: VecDeque<Event>,
+    limit: usize,
     forgotten: u64,
 }
 
 impl EventLog {
+    /// A log that keeps the last `limit` events.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self(Arc::new(Mutex::new(Log {
+            events: VecDeque::new(),
+            limit,
+            forgotten: 0,
+        })))
+    }
+
     pub(crate) fn snapshot(&self) -> Vec<Event> {
         self.0
             .lock()
@@ -39,7 +49,11 @@ impl EventLog {
 impl Observer for EventLog {
     fn on_event(&self, event: &Event) {
         let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if log.events.len() >= KEPT {
+        if log.limit == 0 {
+            log.forgotten += 1;
+            return;
+        }
+        if log.events.len() >= log.limit {
             log.events.pop_front();
             log.forgotten += 1;
         }

@@ -80,6 +80,7 @@ pub struct MockMepBuilder {
     engine: EngineConfig,
     store: Option<PathBuf>,
     record_limit: usize,
+    event_limit: usize,
     mm5_secret: Option<String>,
     auth_config: AuthConfig,
     dns: Option<DnsConfig>,
@@ -112,6 +113,7 @@ impl Default for MockMepBuilder {
             engine,
             store: None,
             record_limit: recorder::DEFAULT_RECORD_LIMIT,
+            event_limit: events::DEFAULT_EVENT_LIMIT,
             mm5_secret: Some(uuid::Uuid::new_v4().simple().to_string()),
             auth_config: AuthConfig::permissive(),
             dns: None,
@@ -248,6 +250,12 @@ impl MockMepBuilder {
         self
     }
 
+    /// How many events [`MockMep::events`] keeps (default 1,000; older ones are forgotten).
+    pub fn event_limit(mut self, events: usize) -> Self {
+        self.event_limit = events;
+        self
+    }
+
     /// Also answers DNS queries for the DNS rules on `addr`, over UDP and TCP (`127.0.0.1:0` for a free port;
     /// [`MockMep::dns_addr`] tells which), with the responder's defaults: names no rule holds are refused, 200
     /// queries a second per source (measured on the mock's clock, see [`MockMep::advance`]). Off by default.
@@ -306,7 +314,7 @@ impl MockMepBuilder {
         let engine = Engine::open_shared(store, clock, self.engine)
             .await
             .map_err(|e| StartError::Store(e.to_string()))?;
-        let events = EventLog::default();
+        let events = EventLog::new(self.event_limit);
         engine.set_observer(Arc::new(events.clone()));
         let faults = Arc::new(NotificationFaults::default());
         engine.set_delivery_interceptor(Some(faults.clone()));
@@ -671,7 +679,7 @@ impl MockMep {
     }
 
     /// What happened so far (service changes, confirmations, terminations, notifications), in order (the last
-    /// 10,000 events).
+    /// 1,000 events, or as many as [`MockMepBuilder::event_limit`] says).
     pub fn events(&self) -> Vec<Event> {
         self.shared.events.snapshot()
     }
