@@ -380,11 +380,7 @@ impl TokenService {
         let mut header = jsonwebtoken::Header::new(SigningKeys::algorithm());
         header.kid = Some(kid.to_owned());
         let token = jsonwebtoken::encode(&header, &claims, key).map_err(ApiError::internal)?;
-        Ok(TokenResponse {
-            access_token: token,
-            token_type: "Bearer".to_owned(),
-            expires_in: lifetime.as_secs(),
-        })
+        Ok(TokenResponse::bearer(token, lifetime.as_secs()))
     }
 
     /// Checks a token: its signature (the algorithm and `kid` of a key of this service), issuer, expiry on the
