@@ -113,7 +113,7 @@ async fn answer_only_in_sync(State(engine): State<Engine>, req: Request, next: N
 pub fn app_termination_router(engine: &Engine, tokens: &TokenService) -> Router {
     let route: Router = Router::new()
         .route(
-            &mec_mp1::paths::app_instance_termination("{app}"),
+            &mec_mp1::paths::app_instance_termination(&"{app}".into()),
             axum::routing::delete(terminate_self),
         )
         .with_state(engine.clone());
@@ -232,10 +232,9 @@ async fn management_access(
     // An app terminating itself with its own token.
     let path = request.uri().path().to_owned();
     if let (Some(tokens), Some(token)) = (&access.tokens, &given)
-        && let Some(app) = path
-            .split('/')
-            .nth(5)
-            .filter(|app| !app.is_empty() && path == mec_mp1::paths::app_instance_termination(app))
+        && let Some(app) = path.split('/').nth(5).filter(|app| {
+            !app.is_empty() && path == mec_mp1::paths::app_instance_termination(&(*app).into())
+        })
         && request.method() == http::Method::DELETE
     {
         let client = request

@@ -192,7 +192,7 @@ impl Client {
             .execute(
                 ApiRequest::delete(
                     // Relative to the base URL, which may carry a prefix of its own.
-                    mec_mp1::paths::app_instance_termination(&path_segment(app_instance_id))
+                    mec_mp1::paths::app_instance_termination(&path_segment(app_instance_id).into())
                         .trim_start_matches('/')
                         .to_owned(),
                 )

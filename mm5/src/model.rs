@@ -55,10 +55,7 @@ impl AppDConfig {
 }
 
 fn invalid(member: impl Into<String>, reason: impl Into<String>) -> InvalidMember {
-    InvalidMember {
-        member: member.into(),
-        reason: reason.into(),
-    }
+    InvalidMember::new(member, reason)
 }
 
 impl AppDConfig {

@@ -498,24 +498,10 @@ async fn confirmations_timing_and_registrations() {
         "mep-ntp"
     );
     let reg = client.registrations();
-    let created = reg
-        .create(&AppInfo {
-            app_name: "demo".into(),
-            ..AppInfo::default()
-        })
-        .await
-        .unwrap();
+    let created = reg.create(&AppInfo::new("demo")).await.unwrap();
     assert_eq!(created.resource.app_instance_id.as_deref(), Some("r1"));
     assert_eq!(reg.get("r1").await.unwrap().app_d_id.as_deref(), Some("d"));
-    reg.update(
-        "r1",
-        &AppInfo {
-            app_name: "demo2".into(),
-            ..AppInfo::default()
-        },
-    )
-    .await
-    .unwrap();
+    reg.update("r1", &AppInfo::new("demo2")).await.unwrap();
     reg.delete("r1").await.unwrap();
 }
 

@@ -329,10 +329,7 @@ fn service_validation_names_the_member() {
         (
             Box::new(|s| {
                 if let Some(t) = &mut s.transport_info {
-                    t.endpoint = EndPointInfo::Addresses(vec![Address {
-                        host: "h".into(),
-                        port: 70000,
-                    }]);
+                    t.endpoint = EndPointInfo::Addresses(vec![Address::new("h", 70000)]);
                 }
             }),
             "transportInfo.endpoint.addresses[0].port",
@@ -347,10 +344,7 @@ fn service_validation_names_the_member() {
         ),
         (
             Box::new(|s| {
-                s.ser_category = Some(CategoryRef {
-                    id: String::new(),
-                    ..CategoryRef::default()
-                });
+                s.ser_category = Some(CategoryRef::default());
             }),
             "serCategory.id",
         ),
@@ -461,18 +455,16 @@ fn rule_and_subscription_validation_names_the_member() {
     let mut sub = SerAvailabilityNotificationSubscription::new("ftp://x/");
     assert_eq!(member_of(&sub), "callbackReference");
     sub.callback_reference = "http://10.0.0.1:8080/cb".into();
-    sub.filtering_criteria = Some(FilteringCriteria {
-        ser_names: vec!["a".into()],
-        ser_instance_ids: vec!["b".into()],
-        ..FilteringCriteria::default()
-    });
+    sub.filtering_criteria = Some(
+        FilteringCriteria::new()
+            .with_ser_names(vec!["a".into()])
+            .with_ser_instance_ids(vec!["b".into()]),
+    );
     assert_eq!(member_of(&sub), "filteringCriteria");
     let term = AppTerminationNotificationSubscription::new("http://x/", "");
     assert_eq!(member_of(&term), "appInstanceId");
     assert_eq!(
-        member_of(&ServiceLivenessUpdate {
-            state: ServiceState::Inactive
-        }),
+        member_of(&ServiceLivenessUpdate::new(ServiceState::Inactive)),
         "state"
     );
     assert_eq!(member_of(&AppInfo::default()), "appName");
@@ -492,10 +484,7 @@ prop_compose! {
         s.ser_instance_id = id;
         s.liveness_interval = interval;
         s.is_local = local;
-        s.transport_info = Some(TransportInfo {
-            id: "t".into(), name: "n".into(), description: None, type_: TransportType::Websocket, protocol: "WS".into(),
-            version: "1".into(), endpoint: EndPointInfo::Uris(uris), security: SecurityInfo::default(), impl_specific_info: None,
-        });
+        s.transport_info = Some(TransportInfo::new("t", "n", TransportType::Websocket, "WS", "1", EndPointInfo::Uris(uris)));
         s
     }
 }
@@ -509,17 +498,19 @@ proptest! {
 
     #[test]
     fn dns_rules_round_trip(id in text(), domain in text(), ip in text(), ttl in proptest::option::of(any::<u32>()), v6 in any::<bool>()) {
-        let r = DnsRule { dns_rule_id: id, domain_name: domain, ip_address_type: if v6 { IpAddressType::IpV6 } else { IpAddressType::IpV4 },
-                          ip_address: ip, ttl, state: RuleState::Inactive };
+        let mut r = DnsRule::new(id, domain, if v6 { IpAddressType::IpV6 } else { IpAddressType::IpV4 }, ip)
+            .with_state(RuleState::Inactive);
+        r.ttl = ttl;
         let back: DnsRule = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         prop_assert_eq!(back, r);
     }
 
     #[test]
     fn traffic_rules_round_trip(id in text(), priority in any::<u32>(), ports in proptest::collection::vec(text(), 0..3), qci in proptest::option::of(any::<u32>())) {
-        let r = TrafficRule { traffic_rule_id: id, filter_type: FilterType::Packet, priority,
-                              traffic_filter: vec![TrafficFilter { dst_port: ports, q_ci: qci, ..TrafficFilter::default() }],
-                              action: TrafficAction::Passthrough, dst_interface: vec![], state: RuleState::Active };
+        let mut filter = TrafficFilter::new().with_dst_port(ports);
+        filter.q_ci = qci;
+        let r = TrafficRule::new(id, FilterType::Packet, priority, vec![filter], TrafficAction::Passthrough)
+            .with_state(RuleState::Active);
         let back: TrafficRule = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         prop_assert_eq!(back, r);
     }

@@ -567,9 +567,7 @@ async fn protect(State(s): State<TokenService>, mut request: Request, next: Next
     if let Err(wait) = s.inner.per_token.check(&token_key(&token)) {
         return too_many(wait).into_response();
     }
-    request.extensions_mut().insert(Caller {
-        app_instance_id: claims.sub,
-    });
+    request.extensions_mut().insert(Caller::new(claims.sub));
     next.run(request).await
 }
 
