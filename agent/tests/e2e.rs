@@ -457,11 +457,7 @@ async fn recovers_when_the_mep_is_down_at_start() {
     let mep = MockMep::builder()
         .listen(addr)
         .clock(manual)
-        .app(AppInstance {
-            access_key: Some(credentials.access_key().to_owned()),
-            secret_key: Some(credentials.secret_key().to_owned()),
-            ..AppInstance::new(app)
-        })
+        .app(AppInstance::new(app).with_credentials(&credentials))
         .start()
         .await
         .unwrap();

@@ -82,10 +82,7 @@ async fn engine_on(store: Arc<dyn Store>) -> Engine {
     let engine = Engine::open_shared(store, mec_core::system_clock(), EngineConfig::default())
         .await
         .unwrap();
-    let mut seed = Seed {
-        apps: (0..APPS).map(|i| AppInstance::new(app(i))).collect(),
-        transports: None,
-    };
+    let mut seed = Seed::new().with_apps((0..APPS).map(|i| AppInstance::new(app(i))));
     seed.apply(&engine).await.unwrap();
     engine
 }

@@ -309,11 +309,22 @@ pub fn with_limits(router: Router, limits: &HttpLimits) -> Router {
 /// TLS certificate and key files (PEM).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TlsFiles {
     /// The certificate chain, leaf first.
     pub cert: PathBuf,
     /// The private key.
     pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// The certificate chain in `cert` (leaf first) and its private key in `key`.
+    pub fn new(cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        Self {
+            cert: cert.into(),
+            key: key.into(),
+        }
+    }
 }
 
 /// Why a server could not start.

@@ -158,6 +158,7 @@ pub enum AuthError {
 
 /// An app's secret key and the app instance it belongs to.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppKey {
     /// The app instance.
     pub app_instance_id: String,
@@ -215,6 +216,7 @@ impl AppDirectory for EveryApp {
 
 /// The claims of the tokens the MEP issues: EdgeGallery's (`exp`, `iss`, `sub`, `clientip`) and `iat`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Claims {
     /// Expiry, seconds since the epoch.
     pub exp: u64,

@@ -98,6 +98,7 @@ pub enum DeliveryOutcome {
 
 /// One notification and how it ended.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DeliveryRecord {
     /// When it ended, on the engine's clock.
     pub at: SystemTime,
