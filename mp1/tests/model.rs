@@ -25,6 +25,67 @@ fn round_trip<T: Serialize + DeserializeOwned + std::fmt::Debug + PartialEq>(
 // ---- ETSI GS MEC 011 V2.1.1 examples (MecServiceMgmtApi.json / MecAppSupportApi.json `components/examples`) ----
 
 #[test]
+fn constructors_write_what_the_wire_forms_read() {
+    let rule =
+        DnsRule::new("dns1", "www.example.com", IpAddressType::IpV4, "192.0.2.1").with_ttl(30);
+    assert_eq!(
+        serde_json::to_value(&rule).unwrap(),
+        json!({"dnsRuleId": "dns1", "domainName": "www.example.com", "ipAddressType": "IP_V4",
+               "ipAddress": "192.0.2.1", "ttl": 30, "state": "ACTIVE"})
+    );
+    let rule = TrafficRule::new(
+        "tr1",
+        FilterType::Flow,
+        5,
+        vec![TrafficFilter::new().with_dst_port(vec!["8080".into()])],
+        TrafficAction::ForwardDecapsulated,
+    )
+    .with_dst_interface(DestinationInterface::ip("198.51.100.7"));
+    let back: TrafficRule = serde_json::from_value(json!({
+        "trafficRuleId": "tr1", "filterType": "FLOW", "priority": 5,
+        "trafficFilter": [{"dstPort": ["8080"]}], "action": "FORWARD_DECAPSULATED",
+        "dstInterface": [{"interfaceType": "IP", "dstIpAddress": "198.51.100.7"}]
+    }))
+    .unwrap();
+    assert_eq!(rule, back);
+
+    let availability = ServiceAvailabilityNotification::new(
+        "http://mep/subscriptions/1",
+        vec![
+            ServiceReference::new("rnis", "s1", ServiceState::Active, ChangeType::Added)
+                .with_link("http://mep/services/s1"),
+        ],
+    );
+    let termination = AppTerminationNotification::new(
+        OperationAction::Terminating,
+        10,
+        AppTerminationNotificationLinks::new("http://mep/subscriptions/2")
+            .with_confirm_termination("http://mep/confirm_termination"),
+    );
+    for n in [
+        Notification::ServiceAvailability(availability),
+        Notification::AppTermination(termination),
+    ] {
+        let read: Notification = serde_json::from_value(serde_json::to_value(&n).unwrap()).unwrap();
+        assert_eq!(read, n);
+    }
+
+    let app = AppInfo::new("demo")
+        .with_provider("acme")
+        .with_service_required(ServiceDependency::new("rnis", "2.0"))
+        .with_app_instance_id("a1");
+    assert_eq!(
+        serde_json::to_value(&app).unwrap(),
+        json!({"appName": "demo", "appProvider": "acme", "appInstanceId": "a1",
+               "appServiceRequired": [{"serName": "rnis", "version": "2.0"}]})
+    );
+    let caps =
+        TimingCaps::new().with_ntp_server(NtpServer::new(NtpServerAddrType::DnsName, "ntp", 4, 17));
+    let read: TimingCaps = serde_json::from_value(serde_json::to_value(&caps).unwrap()).unwrap();
+    assert_eq!(read, caps);
+}
+
+#[test]
 fn spec_example_service_info() {
     let s: ServiceInfo = round_trip(
         json!({"serInstanceId": "ServiceInstance123", "serName": "ExampleService",
