@@ -10,8 +10,8 @@ use mec_core::signature::Credentials;
 use mec_mp1::client::{Client, ServiceQuery};
 use mec_mp1::model::{
     AppTerminationNotificationSubscription, CategoryRef, EndPointInfo, FilteringCriteria,
-    Notification, OperationAction, SecurityInfo, SerAvailabilityNotificationSubscription,
-    SerializerType, ServiceInfo, ServiceState, TransportInfo, TransportType,
+    Notification, OperationAction, SerAvailabilityNotificationSubscription, SerializerType,
+    ServiceInfo, ServiceState, TransportInfo, TransportType,
 };
 use mec_mp1::receiver::NotificationReceiver;
 use mec_testkit::{AppInstance, MockMep};
@@ -97,11 +97,10 @@ async fn main() -> Result<()> {
     }
 
     // 5. Hear about location services coming and going, and about our own termination.
-    let mut availability = SerAvailabilityNotificationSubscription::new(callback.clone());
-    availability.filtering_criteria = Some(FilteringCriteria {
-        ser_names: vec!["location".to_owned()],
-        ..FilteringCriteria::default()
-    });
+    let availability = SerAvailabilityNotificationSubscription::new(callback.clone())
+        .with_filtering_criteria(
+            FilteringCriteria::new().with_ser_names(vec!["location".to_owned()]),
+        );
     app.service_subscriptions().create(&availability).await?;
     app.termination_subscriptions()
         .create(&AppTerminationNotificationSubscription::new(
@@ -149,28 +148,24 @@ async fn main() -> Result<()> {
 }
 
 fn service(name: &str, category: &str, uri: &str) -> ServiceInfo {
-    let mut s = ServiceInfo::new(
+    ServiceInfo::new(
         name.to_owned(),
         "1.0".to_owned(),
         ServiceState::Active,
         SerializerType::Json,
-    );
-    s.ser_category = Some(CategoryRef {
-        href: format!("/catalogue/{category}"),
-        id: category.to_owned(),
-        name: category.to_owned(),
-        version: "v1".to_owned(),
-    });
-    s.transport_info = Some(TransportInfo {
-        id: "rest".to_owned(),
-        name: "REST".to_owned(),
-        description: None,
-        type_: TransportType::RestHttp,
-        protocol: "HTTP".to_owned(),
-        version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(vec![uri.to_owned()]),
-        security: SecurityInfo::default(),
-        impl_specific_info: None,
-    });
-    s
+    )
+    .with_category(CategoryRef::new(
+        format!("/catalogue/{category}"),
+        category,
+        category,
+        "v1",
+    ))
+    .with_transport(TransportInfo::new(
+        "rest",
+        "REST",
+        TransportType::RestHttp,
+        "HTTP",
+        "2.0",
+        EndPointInfo::Uris(vec![uri.to_owned()]),
+    ))
 }

@@ -21,15 +21,11 @@ async fn main() -> Result<()> {
 
     // 1. Build the package: metadata, the app descriptor, a Helm chart made from plain Kubernetes YAML.
     let chart = mec_csar::helm_chart_from_yaml(
-        &[mec_csar::KubernetesFile {
-            name: "deployment.yaml".into(),
-            text: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: snake\nspec:\n  template:\n    spec:\n      containers:\n        - name: snake\n          image: docker.io/library/snake:1.0\n".into(),
-        }],
-        &mec_csar::ChartOptions {
-            name: "snake".into(),
-            version: "1.0.0".into(),
-            rewrite_images: true,
-        },
+        &[mec_csar::KubernetesFile::new(
+            "deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: snake\nspec:\n  template:\n    spec:\n      containers:\n        - name: snake\n          image: docker.io/library/snake:1.0\n",
+        )],
+        &mec_csar::ChartOptions::new("snake", "1.0.0").with_rewrite_images(true),
     )?;
     let package = work.join("snake.csar");
     PackageBuilder::new("snake")

@@ -98,11 +98,11 @@ impl ServiceManagement for Registry {
 impl AppSupport for Registry {
     async fn current_time(&self, _: RequestContext) -> Result<CurrentTime, ApiError> {
         let t = TimeStamp::from(SystemClock.now());
-        Ok(CurrentTime {
-            seconds: t.seconds,
-            nano_seconds: t.nano_seconds,
-            time_source_status: TimeSourceStatus::Nontraceable,
-        })
+        Ok(CurrentTime::new(
+            t.seconds,
+            t.nano_seconds,
+            TimeSourceStatus::Nontraceable,
+        ))
     }
 }
 

@@ -187,17 +187,7 @@ async fn registers_subscribes_confirms_and_answers_the_local_api() {
         ServiceState::Active,
         mec_mp1::model::SerializerType::Json,
     )
-    .with_transport(mec_mp1::model::TransportInfo {
-        id: "rest".into(),
-        name: "REST".into(),
-        description: None,
-        type_: mec_mp1::model::TransportType::RestHttp,
-        protocol: "HTTP".into(),
-        version: "2.0".into(),
-        endpoint: mec_mp1::model::EndPointInfo::Uris(vec!["http://10.0.0.8/w".into()]),
-        security: mec_mp1::model::SecurityInfo::default(),
-        impl_specific_info: None,
-    });
+    .with_transport(mec_mp1::model::TransportInfo::rest_http("http://10.0.0.8/w").with_id("rest"));
     mp1_client(&mep, &other)
         .app("0f8fad5b-d9cb-469f-a165-70867728950e")
         .services()
@@ -467,11 +457,7 @@ async fn recovers_when_the_mep_is_down_at_start() {
     let mep = MockMep::builder()
         .listen(addr)
         .clock(manual)
-        .app(AppInstance {
-            access_key: Some(credentials.access_key().to_owned()),
-            secret_key: Some(credentials.secret_key().to_owned()),
-            ..AppInstance::new(app)
-        })
+        .app(AppInstance::new(app).with_credentials(&credentials))
         .start()
         .await
         .unwrap();

@@ -26,6 +26,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ProblemDetails {
     /// A URI reference that identifies the problem type.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]

@@ -370,6 +370,7 @@ pub enum VerifyError {
 
 /// A parsed `Authorization: SDK-HMAC-SHA256 ...` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuthorizationHeader {
     /// The access key (AK).
     pub access_key: String,
@@ -451,6 +452,7 @@ impl<F: Fn(&str) -> Option<String> + Send + Sync> SecretKeys for F {
 
 /// What a successful verification established.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verified {
     /// The access key whose secret signed the request.
     pub access_key: String,

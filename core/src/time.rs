@@ -29,6 +29,14 @@ pub struct TimeStamp {
 }
 
 impl TimeStamp {
+    /// `seconds` since the epoch and `nano_seconds` within the second.
+    pub const fn new(seconds: u64, nano_seconds: u32) -> Self {
+        Self {
+            seconds,
+            nano_seconds,
+        }
+    }
+
     /// The time stamp of a [`SystemTime`]; times before the epoch become the epoch.
     pub fn from_system_time(t: SystemTime) -> Self {
         let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -104,6 +104,7 @@ impl NodeTypes {
 
 /// A service an app requires or produces.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ServiceRef {
     /// The service name.
     pub ser_name: String,
@@ -113,6 +114,7 @@ pub struct ServiceRef {
 
 /// A platform feature an app requires.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FeatureRef {
     /// The feature name.
     pub feature_name: String,
@@ -122,6 +124,7 @@ pub struct FeatureRef {
 
 /// The virtual compute of one VDU.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct VirtualCompute {
     /// The VDU's node name.
     pub node: String,
@@ -139,6 +142,7 @@ pub struct VirtualCompute {
 
 /// The app descriptor of a package.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct AppDescriptor {
     /// `tosca_definitions_version`.
     pub tosca_definitions_version: Option<String>,
@@ -301,6 +305,7 @@ fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> 
 /// string types, so every value is read as text).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SwImageDesc {
     /// Image id.
     #[serde(default, deserialize_with = "lenient")]

@@ -28,6 +28,7 @@ impl fmt::Display for Severity {
 
 /// One thing validation found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// A stable code (see [`codes`]).
     pub code: &'static str,

@@ -8,6 +8,7 @@ use std::io::Write;
 
 /// One Kubernetes YAML file to put in the chart.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KubernetesFile {
     /// Its file name under `templates/`.
     pub name: String,
@@ -17,6 +18,7 @@ pub struct KubernetesFile {
 
 /// Options of [`helm_chart_from_yaml`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChartOptions {
     /// The chart's name (EdgeGallery: the first file's base name).
     pub name: String,
@@ -25,6 +27,34 @@ pub struct ChartOptions {
     /// Rewrite `image: repo/name:tag` to `{{ .Values.imagelocation.domainname }}/{{ .Values.imagelocation.project
     /// }}/name:tag`, as EdgeGallery does so that its AppStore can move images to its own registry.
     pub rewrite_images: bool,
+}
+
+impl KubernetesFile {
+    /// The file `name` (under `templates/`) with `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+impl ChartOptions {
+    /// The chart `name` `version`, images kept as written.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            rewrite_images: false,
+        }
+    }
+
+    /// Sets whether images are rewritten to come from the registry set in the values (as EdgeGallery does).
+    #[must_use]
+    pub fn with_rewrite_images(mut self, rewrite: bool) -> Self {
+        self.rewrite_images = rewrite;
+        self
+    }
 }
 
 /// Checks that every document of a file is a Kubernetes object (`apiVersion`, `kind`, `metadata.name`).

@@ -116,6 +116,7 @@ impl Digests {
 
 /// One `Source:` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SourceEntry {
     /// The file's path in the package (or a URI).
     pub source: String,
@@ -133,6 +134,7 @@ pub struct SourceEntry {
 
 /// A parsed manifest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Manifest {
     /// The `metadata:` block, in file order.
     pub metadata: Vec<(String, String)>,

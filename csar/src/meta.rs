@@ -40,6 +40,7 @@ impl MetaEntry {
 
 /// A parsed `TOSCA.meta`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ToscaMeta {
     /// Block 0 keys and values, in file order, keys as written (values without surrounding quotes).
     pub block0: Vec<(String, String)>,

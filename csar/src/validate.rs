@@ -21,6 +21,7 @@ use std::path::Path;
 
 /// What validation found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Every finding, in the order found (at most [`Limits::max_findings_per_code`] per code, then one finding
     /// counting the rest).

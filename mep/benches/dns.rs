@@ -238,14 +238,14 @@ fn main() {
         .unwrap();
         engine.provision_app("bench-app", None, true).await.unwrap();
         for i in 0..NAMES {
-            let rule = DnsRule {
-                dns_rule_id: format!("r{i}"),
-                domain_name: name(i),
-                ip_address_type: IpAddressType::IpV4,
-                ip_address: address(i).to_string(),
-                ttl: Some(30),
-                state: RuleState::Active,
-            };
+            let rule = DnsRule::new(
+                format!("r{i}"),
+                name(i),
+                IpAddressType::IpV4,
+                address(i).to_string(),
+            )
+            .with_ttl(30)
+            .with_state(RuleState::Active);
             engine.set_dns_rule("bench-app", rule).await.unwrap();
         }
         let mut config = DnsConfig::new("127.0.0.1:0".parse().unwrap());

@@ -18,8 +18,8 @@ use http::Request;
 use mec_mep::store::{MemoryStore, Store};
 use mec_mep::{AppInstance, Engine, EngineConfig, Seed};
 use mec_mp1::model::{
-    CategoryRef, EndPointInfo, SecurityInfo, SerializerType, ServiceInfo, ServiceState,
-    TransportInfo, TransportType,
+    CategoryRef, EndPointInfo, SerializerType, ServiceInfo, ServiceState, TransportInfo,
+    TransportType,
 };
 use mec_mp1::server::{RequestContext, ServiceFilter, ServiceManagement};
 use std::sync::Arc;
@@ -53,27 +53,24 @@ fn service(i: usize) -> ServiceInfo {
         ServiceState::Active,
         SerializerType::Json,
     );
-    s.ser_category = Some(CategoryRef {
-        href: "/catalogue".to_owned(),
-        id: format!("cat{}", i % CATEGORIES),
-        name: format!("category {}", i % CATEGORIES),
-        version: "v1".to_owned(),
-    });
-    s.transport_info = Some(TransportInfo {
-        id: format!("t{i}"),
-        name: "REST".to_owned(),
-        description: None,
-        type_: TransportType::RestHttp,
-        protocol: "HTTP".to_owned(),
-        version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(vec![format!(
+    s.ser_category = Some(CategoryRef::new(
+        "/catalogue".to_owned(),
+        format!("cat{}", i % CATEGORIES),
+        format!("category {}", i % CATEGORIES),
+        "v1".to_owned(),
+    ));
+    s.transport_info = Some(TransportInfo::new(
+        format!("t{i}"),
+        "REST".to_owned(),
+        TransportType::RestHttp,
+        "HTTP".to_owned(),
+        "2.0".to_owned(),
+        EndPointInfo::Uris(vec![format!(
             "http://10.0.{}.{}:8080/svc{i}",
             i / 250,
             i % 250
         )]),
-        security: SecurityInfo::default(),
-        impl_specific_info: None,
-    });
+    ));
     s
 }
 
@@ -85,10 +82,7 @@ async fn engine_on(store: Arc<dyn Store>) -> Engine {
     let engine = Engine::open_shared(store, mec_core::system_clock(), EngineConfig::default())
         .await
         .unwrap();
-    let mut seed = Seed {
-        apps: (0..APPS).map(|i| AppInstance::new(app(i))).collect(),
-        transports: None,
-    };
+    let mut seed = Seed::new().with_apps((0..APPS).map(|i| AppInstance::new(app(i))));
     seed.apply(&engine).await.unwrap();
     engine
 }

@@ -204,10 +204,7 @@ async fn discovery(endpoint: &str) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let filter = ServiceFilter {
-        ser_names: vec!["svc-3".to_owned()],
-        ..ServiceFilter::default()
-    };
+    let filter = ServiceFilter::new().ser_name("svc-3");
     let time = async |engine: &Engine| {
         let mut samples = Vec::with_capacity(DISCOVERIES);
         for _ in 0..DISCOVERIES {

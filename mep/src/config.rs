@@ -144,6 +144,7 @@ pub const MIN_TXN_OPS: usize = 8;
 /// TLS files towards etcd (PEM).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct EtcdTlsFiles {
     /// The CA that signed etcd's certificate.
     pub ca: PathBuf,
@@ -156,6 +157,33 @@ pub struct EtcdTlsFiles {
     /// The name etcd's certificate is checked against, when it differs from the endpoints' host.
     #[serde(default)]
     pub server_name: Option<String>,
+}
+
+impl EtcdTlsFiles {
+    /// TLS towards etcd trusting the CA in `ca`, without a client certificate.
+    pub fn new(ca: impl Into<PathBuf>) -> Self {
+        Self {
+            ca: ca.into(),
+            cert: None,
+            key: None,
+            server_name: None,
+        }
+    }
+
+    /// With a client certificate chain and its key, for etcd's `--client-cert-auth`.
+    #[must_use]
+    pub fn with_client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.cert = Some(cert.into());
+        self.key = Some(key.into());
+        self
+    }
+
+    /// With the name etcd's certificate is checked against.
+    #[must_use]
+    pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
 }
 
 impl EtcdStoreConfig {
@@ -233,6 +261,7 @@ impl EtcdStoreConfig {
 /// One listener.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ListenerConfig {
     /// The address to listen on.
     pub listen: SocketAddr,
@@ -241,10 +270,25 @@ pub struct ListenerConfig {
     pub tls: Option<TlsFiles>,
 }
 
+impl ListenerConfig {
+    /// A plain HTTP listener on `listen`.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self { listen, tls: None }
+    }
+
+    /// Serves HTTPS with these files.
+    #[must_use]
+    pub fn with_tls(mut self, tls: TlsFiles) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+}
+
 /// The HTTP limits, as written in the file.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub struct HttpConfig {
     pub header_read_timeout_secs: u64,
     pub request_timeout_secs: u64,
@@ -269,6 +313,11 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
+    /// The defaults (the server's [`HttpLimits::default`]); change the fields to taste.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// As the server takes them.
     pub fn limits(&self) -> HttpLimits {
         HttpLimits {
@@ -286,6 +335,7 @@ impl HttpConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub struct EngineSettings {
     pub default_liveness_interval_secs: u32,
     pub max_graceful_timeout_secs: u32,
@@ -316,6 +366,11 @@ impl Default for EngineSettings {
 }
 
 impl EngineSettings {
+    /// The defaults (the engine's [`EngineConfig::default`]); change the fields to taste.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// As the engine takes them.
     pub fn engine_config(&self) -> EngineConfig {
         let defaults = EngineConfig::default();
@@ -340,6 +395,7 @@ impl EngineSettings {
 /// A token signing key file.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct KeyFile {
     /// Its key id (`kid`).
     pub kid: String,
@@ -347,10 +403,21 @@ pub struct KeyFile {
     pub private_key_file: PathBuf,
 }
 
+impl KeyFile {
+    /// The key `kid` in the PEM file `private_key_file`.
+    pub fn new(kid: impl Into<String>, private_key_file: impl Into<PathBuf>) -> Self {
+        Self {
+            kid: kid.into(),
+            private_key_file: private_key_file.into(),
+        }
+    }
+}
+
 /// MEP-auth's settings, as written in the file (defaults: EdgeGallery's gateway configuration).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub struct TokenSettings {
     /// How long issued tokens stay valid, in seconds (default 3600, EdgeGallery's).
     pub lifetime_secs: u64,
@@ -393,6 +460,11 @@ impl Default for TokenSettings {
 }
 
 impl TokenSettings {
+    /// The defaults (EdgeGallery's gateway configuration); change the fields to taste.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// As the token service takes them.
     pub fn auth_config(&self) -> crate::auth::AuthConfig {
         crate::auth::AuthConfig {
@@ -444,6 +516,7 @@ impl TokenSettings {
 /// The Mm5 (management) listener.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Mm5Config {
     /// The address to listen on.
     pub listen: SocketAddr,
@@ -459,6 +532,37 @@ pub struct Mm5Config {
 }
 
 impl Mm5Config {
+    /// A plain HTTP Mm5 listener on `listen`, without a bearer secret.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            tls: None,
+            bearer_secret: None,
+            bearer_secret_file: None,
+        }
+    }
+
+    /// Serves HTTPS with these files.
+    #[must_use]
+    pub fn with_tls(mut self, tls: TlsFiles) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Requires this bearer secret from the MEP manager.
+    #[must_use]
+    pub fn with_bearer_secret(mut self, secret: impl Into<String>) -> Self {
+        self.bearer_secret = Some(secret.into());
+        self
+    }
+
+    /// Requires the bearer secret held in this file.
+    #[must_use]
+    pub fn with_bearer_secret_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.bearer_secret_file = Some(path.into());
+        self
+    }
+
     /// The bearer secret, from the file or the configuration.
     pub fn secret(&self) -> Result<Option<String>, ConfigError> {
         if let Some(path) = &self.bearer_secret_file {

@@ -43,6 +43,7 @@ pub enum StartError {
 
 /// A running MEP. Stop it with [`stop`](Self::stop) (requests in flight get the configured grace period).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct RunningMep {
     /// The engine.
     pub engine: Engine,

@@ -13,6 +13,7 @@ use std::path::Path;
 /// One app instance known to the MEP.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AppInstance {
     /// The app instance id.
     pub app_instance_id: String,
@@ -48,12 +49,23 @@ pub struct AppInstance {
 
 /// A resource with the id it is seeded under (`id` next to the resource's own members).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Seeded<T> {
     /// The resource's id, as in its URI (`.../subscriptions/{id}`).
     pub id: String,
     /// The resource.
     #[serde(flatten)]
     pub value: T,
+}
+
+impl<T> Seeded<T> {
+    /// `value` seeded under `id`.
+    pub fn new(id: impl Into<String>, value: T) -> Self {
+        Self {
+            id: id.into(),
+            value,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -174,6 +186,7 @@ impl AppInstance {
 /// The whole initial state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Seed {
     /// App instances.
     #[serde(default)]
@@ -206,6 +219,32 @@ pub enum SeedError {
 }
 
 impl Seed {
+    /// No apps, the default transports.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With one more app instance.
+    #[must_use]
+    pub fn with_app(mut self, app: AppInstance) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// With these app instances too.
+    #[must_use]
+    pub fn with_apps(mut self, apps: impl IntoIterator<Item = AppInstance>) -> Self {
+        self.apps.extend(apps);
+        self
+    }
+
+    /// With the transports `GET /transports` offers instead of the default one.
+    #[must_use]
+    pub fn with_transports(mut self, transports: Vec<TransportInfo>) -> Self {
+        self.transports = Some(transports);
+        self
+    }
+
     /// Reads a seed from JSON (`.json`) or YAML (any other extension).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, SeedError> {
         let path = path.as_ref();

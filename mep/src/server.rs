@@ -113,7 +113,7 @@ async fn answer_only_in_sync(State(engine): State<Engine>, req: Request, next: N
 pub fn app_termination_router(engine: &Engine, tokens: &TokenService) -> Router {
     let route: Router = Router::new()
         .route(
-            &mec_mp1::paths::app_instance_termination("{app}"),
+            &mec_mp1::paths::app_instance_termination(&"{app}".into()),
             axum::routing::delete(terminate_self),
         )
         .with_state(engine.clone());
@@ -232,10 +232,9 @@ async fn management_access(
     // An app terminating itself with its own token.
     let path = request.uri().path().to_owned();
     if let (Some(tokens), Some(token)) = (&access.tokens, &given)
-        && let Some(app) = path
-            .split('/')
-            .nth(5)
-            .filter(|app| !app.is_empty() && path == mec_mp1::paths::app_instance_termination(app))
+        && let Some(app) = path.split('/').nth(5).filter(|app| {
+            !app.is_empty() && path == mec_mp1::paths::app_instance_termination(&(*app).into())
+        })
         && request.method() == http::Method::DELETE
     {
         let client = request
@@ -313,11 +312,22 @@ pub fn with_limits(router: Router, limits: &HttpLimits) -> Router {
 /// TLS certificate and key files (PEM).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TlsFiles {
     /// The certificate chain, leaf first.
     pub cert: PathBuf,
     /// The private key.
     pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// The certificate chain in `cert` (leaf first) and its private key in `key`.
+    pub fn new(cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        Self {
+            cert: cert.into(),
+            key: key.into(),
+        }
+    }
 }
 
 /// Why a server could not start.

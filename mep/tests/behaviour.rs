@@ -772,19 +772,16 @@ async fn undecodable_records_are_listed_not_dropped_silently(backend: Backend) {
 
 async fn seeding_twice_changes_nothing(backend: Backend) {
     let h = Harness::on(&backend).await;
-    let mut seed = mec_mep::Seed {
-        apps: vec![
-            mec_mep::AppInstance::new(APP).with_service(
-                serde_json::from_value(
-                    json!({"serName": "seeded", "version": "1", "state": "ACTIVE",
+    let mut seed = mec_mep::Seed::new().with_apps(vec![
+        mec_mep::AppInstance::new(APP).with_service(
+            serde_json::from_value(
+                json!({"serName": "seeded", "version": "1", "state": "ACTIVE",
                 "serializer": "JSON", "transportInfo": {"id": "t", "name": "n", "type": "REST_HTTP",
                 "protocol": "HTTP", "version": "1", "endpoint": {"uris": ["http://x"]}}}),
-                )
-                .unwrap(),
-            ),
-        ],
-        transports: None,
-    };
+            )
+            .unwrap(),
+        ),
+    ]);
     seed.apply(&h.engine).await.unwrap();
     seed.apply(&h.engine).await.unwrap();
     assert_eq!(h.engine.services().len(), 1);
@@ -862,10 +859,7 @@ async fn clear_returns_to_nothing_and_serves_again(backend: Backend) {
     assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
 
     // A seed applied afterwards is served as on a fresh store.
-    let mut seed = mec_mep::Seed {
-        apps: vec![mec_mep::AppInstance::new(APP)],
-        transports: None,
-    };
+    let mut seed = mec_mep::Seed::new().with_apps(vec![mec_mep::AppInstance::new(APP)]);
     seed.apply(&h.engine).await.unwrap();
     subscribe("after").await;
     h.register(APP, service("new", "N")).await;

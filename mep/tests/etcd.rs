@@ -140,10 +140,7 @@ async fn subscribe(replica: &Replica, app: &str, name: &str) -> Notifications {
         .await
         .unwrap();
     let mut sub = SerAvailabilityNotificationSubscription::new(receiver.url().to_string());
-    sub.filtering_criteria = Some(FilteringCriteria {
-        ser_names: vec![name.to_owned()],
-        ..Default::default()
-    });
+    sub.filtering_criteria = Some(FilteringCriteria::new().with_ser_names(vec![name.to_owned()]));
     replica
         .client()
         .app(app)

@@ -22,17 +22,11 @@ fn app(i: usize) -> String {
 }
 
 async fn start(dir: &TempDir) -> (mec_mep::run::RunningMep, String) {
-    let seed = Seed {
-        apps: (0..CLIENTS).map(|i| AppInstance::new(app(i))).collect(),
-        transports: None,
-    };
+    let seed = Seed::new().with_apps((0..CLIENTS).map(|i| AppInstance::new(app(i))));
     let seed_path = dir.0.join("seed.json");
     std::fs::write(&seed_path, serde_json::to_vec(&seed).unwrap()).unwrap();
     let mut c = MepConfig::default();
-    c.mp1 = ListenerConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls: None,
-    };
+    c.mp1 = ListenerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
     c.mm5 = None;
     c.require_tokens = false;
     c.seed = Some(seed_path);

@@ -21,16 +21,8 @@ fn config(profile: Profile) -> MepConfig {
     let local = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut c = MepConfig::default();
     c.profile = profile;
-    c.mp1 = ListenerConfig {
-        listen: local,
-        tls: None,
-    };
-    c.mm5 = Some(Mm5Config {
-        listen: local,
-        tls: None,
-        bearer_secret: Some(SECRET.to_owned()),
-        bearer_secret_file: None,
-    });
+    c.mp1 = ListenerConfig::new(local);
+    c.mm5 = Some(Mm5Config::new(local).with_bearer_secret(SECRET));
     c
 }
 

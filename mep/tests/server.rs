@@ -19,20 +19,12 @@ fn local() -> SocketAddr {
 }
 
 fn mm5_on(listen: SocketAddr) -> Mm5Config {
-    Mm5Config {
-        listen,
-        tls: None,
-        bearer_secret: None,
-        bearer_secret_file: None,
-    }
+    Mm5Config::new(listen)
 }
 
 fn config() -> MepConfig {
     let mut c = MepConfig::default();
-    c.mp1 = ListenerConfig {
-        listen: local(),
-        tls: None,
-    };
+    c.mp1 = ListenerConfig::new(local());
     c.mm5 = Some(mm5_on(SocketAddr::from(([127, 0, 0, 1], 0))));
     c.require_tokens = false;
     c
@@ -402,10 +394,10 @@ async fn check_validates_a_configuration_and_its_seed() {
 async fn mp1_is_served_over_tls_from_pem_files() {
     let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
     let mut c = config();
-    c.mp1.tls = Some(mec_mep::server::TlsFiles {
-        cert: tls.join("server.pem"),
-        key: tls.join("server.key"),
-    });
+    c.mp1.tls = Some(mec_mep::server::TlsFiles::new(
+        tls.join("server.pem"),
+        tls.join("server.key"),
+    ));
     let mep = c.start().await.unwrap();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();
     let client = reqwest::Client::builder()
@@ -429,10 +421,10 @@ async fn mp1_is_served_over_tls_from_pem_files() {
     );
     // A key that does not exist is a clear start-up error, not a panic.
     let mut broken = config();
-    broken.mp1.tls = Some(mec_mep::server::TlsFiles {
-        cert: tls.join("server.pem"),
-        key: tls.join("missing.key"),
-    });
+    broken.mp1.tls = Some(mec_mep::server::TlsFiles::new(
+        tls.join("server.pem"),
+        tls.join("missing.key"),
+    ));
     let e = broken.start().await.unwrap_err();
     assert!(e.to_string().contains("missing.key"), "{e}");
     mep.stop().await;
@@ -520,10 +512,10 @@ async fn links_start_with_the_public_url_else_the_scheme_and_host_of_the_request
     // Without one, over TLS: https and the Host the client named.
     let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
     let mut c = config();
-    c.mp1.tls = Some(mec_mep::server::TlsFiles {
-        cert: tls.join("server.pem"),
-        key: tls.join("server.key"),
-    });
+    c.mp1.tls = Some(mec_mep::server::TlsFiles::new(
+        tls.join("server.pem"),
+        tls.join("server.key"),
+    ));
     let mep = c.start().await.unwrap();
     mep.engine.provision_app("a", None, true).await.unwrap();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.join("ca.pem")).unwrap()).unwrap();

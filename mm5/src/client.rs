@@ -45,6 +45,7 @@ impl ClientBuilder {
 
 /// How [`Client::wait_for_task`] polls.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct WaitOptions {
     /// Give up after this long (default 60 s, as EdgeGallery's MEPM: 30 polls 2 s apart).
     pub timeout: Duration,
@@ -61,6 +62,28 @@ impl Default for WaitOptions {
             initial_interval: Duration::from_millis(200),
             max_interval: Duration::from_secs(2),
         }
+    }
+}
+
+impl WaitOptions {
+    /// The defaults (see each field).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets when to give up.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the first and the longest wait between polls.
+    #[must_use]
+    pub fn with_intervals(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_interval = initial;
+        self.max_interval = max;
+        self
     }
 }
 
@@ -192,7 +215,7 @@ impl Client {
             .execute(
                 ApiRequest::delete(
                     // Relative to the base URL, which may carry a prefix of its own.
-                    mec_mp1::paths::app_instance_termination(&path_segment(app_instance_id))
+                    mec_mp1::paths::app_instance_termination(&path_segment(app_instance_id).into())
                         .trim_start_matches('/')
                         .to_owned(),
                 )

@@ -1,7 +1,7 @@
 //! The Mm5 data model, as EdgeGallery's MEP serves it (mepserver `common/models/app_config.go`, `capability.go`,
 //! `responseinfo.go`; see shared/reference/edgegallery-mep.md §2). Traffic and DNS rules are `mec-mp1`'s types.
 
-use mec_mp1::model::{DnsRule, TrafficRule, Validate};
+use mec_mp1::model::{AppInstanceId, DnsRule, ServiceId, ServiceState, TrafficRule, Validate};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashSet;
 
@@ -21,6 +21,7 @@ pub const MAX_APP_NAME: usize = 63;
 /// regard to case); both are read, `appDNSRule` is written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppDConfig {
     /// The app's traffic rules (at most [`MAX_TRAFFIC_RULES`]).
     #[serde(default, deserialize_with = "null_as_empty")]
@@ -52,13 +53,31 @@ impl AppDConfig {
             ..Self::default()
         }
     }
+
+    /// With one more traffic rule.
+    #[must_use]
+    pub fn with_traffic_rule(mut self, rule: TrafficRule) -> Self {
+        self.app_traffic_rule.push(rule);
+        self
+    }
+
+    /// With one more DNS rule.
+    #[must_use]
+    pub fn with_dns_rule(mut self, rule: DnsRule) -> Self {
+        self.app_dns_rule.push(rule);
+        self
+    }
+
+    /// Sets whether the app may use Mp1.
+    #[must_use]
+    pub fn with_app_support_mp1(mut self, supported: bool) -> Self {
+        self.app_support_mp1 = supported;
+        self
+    }
 }
 
 fn invalid(member: impl Into<String>, reason: impl Into<String>) -> InvalidMember {
-    InvalidMember {
-        member: member.into(),
-        reason: reason.into(),
-    }
+    InvalidMember::new(member, reason)
 }
 
 impl AppDConfig {
@@ -170,6 +189,7 @@ impl ConfigResult {
 /// `Detailed` is written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TaskProgress {
     /// The task id (a UUID).
     pub task_id: String,
@@ -190,6 +210,7 @@ pub struct TaskProgress {
 /// One consumer of a platform capability.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CapabilityConsumer {
     /// The consuming app instance.
     pub application_instance_id: String,
@@ -198,6 +219,7 @@ pub struct CapabilityConsumer {
 /// A service the platform offers, and which app instances subscribed to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PlatformCapability {
     /// The service instance id (`serInstanceId`).
     pub capability_id: String,
@@ -215,6 +237,7 @@ pub struct PlatformCapability {
 /// The envelope of EdgeGallery's service-governance answers: `{"data":..,"retCode":0,"message":"","params":""}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GovernResponse<T> {
     /// The payload.
     pub data: T,
@@ -245,6 +268,7 @@ impl<T> GovernResponse<T> {
 /// mepserver `mm5/plans/subscription_info_get.go`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscribeStatistic {
     /// How many apps subscribe and how many services are subscribed to.
     pub subscribe_num: SubscribeNum,
@@ -256,6 +280,7 @@ pub struct SubscribeStatistic {
 /// The counts of the subscription statistics.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscribeNum {
     /// App instances with at least one availability subscription.
     pub app_subscribe_num: u64,
@@ -266,6 +291,7 @@ pub struct SubscribeNum {
 /// One subscriber and the service instances its subscriptions name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscribeRelation {
     /// The subscribing app instance.
     pub subscribe_app_id: String,
@@ -278,6 +304,7 @@ pub struct SubscribeRelation {
 /// the last seven days, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallStatistics {
     /// Calls to the services apps registered.
     #[serde(default, deserialize_with = "null_as_empty")]
@@ -290,6 +317,7 @@ pub struct CallStatistics {
 /// The daily call counts of one service.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceCalls {
     /// The service name.
     pub name: String,
@@ -299,4 +327,130 @@ pub struct ServiceCalls {
     /// Calls per day, today first.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub call_times: Vec<u64>,
+}
+
+impl TaskProgress {
+    /// Task `task_id` at `config_result`; app instance, phase and detail empty.
+    pub fn new(task_id: impl Into<String>, config_result: ConfigResult) -> Self {
+        Self {
+            task_id: task_id.into(),
+            app_instance_id: String::new(),
+            config_result,
+            config_phase: String::new(),
+            detailed: String::new(),
+        }
+    }
+
+    /// With the app instance the task configures.
+    #[must_use]
+    pub fn with_app_instance_id(mut self, app_instance_id: impl Into<AppInstanceId>) -> Self {
+        self.app_instance_id = app_instance_id.into().into_string();
+        self
+    }
+
+    /// With its progress in percent (`"0"` .. `"100"`).
+    #[must_use]
+    pub fn with_config_phase(mut self, phase: impl Into<String>) -> Self {
+        self.config_phase = phase.into();
+        self
+    }
+
+    /// With a human-readable detail.
+    #[must_use]
+    pub fn with_detailed(mut self, detailed: impl Into<String>) -> Self {
+        self.detailed = detailed.into();
+        self
+    }
+}
+
+impl CapabilityConsumer {
+    /// The consuming app instance `application_instance_id`.
+    pub fn new(application_instance_id: impl Into<String>) -> Self {
+        Self {
+            application_instance_id: application_instance_id.into(),
+        }
+    }
+}
+
+impl PlatformCapability {
+    /// The service `capability_id` named `capability_name` in `state`, without consumers; its version is set
+    /// with [`with_version`](Self::with_version).
+    pub fn new(
+        capability_id: impl Into<ServiceId>,
+        capability_name: impl Into<String>,
+        state: ServiceState,
+    ) -> Self {
+        Self {
+            capability_id: capability_id.into().into_string(),
+            capability_name: capability_name.into(),
+            status: state.as_str().to_owned(),
+            version: String::new(),
+            consumers: Vec::new(),
+        }
+    }
+
+    /// With the service's version.
+    #[must_use]
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// With its consumers.
+    #[must_use]
+    pub fn with_consumers(mut self, consumers: Vec<CapabilityConsumer>) -> Self {
+        self.consumers = consumers;
+        self
+    }
+}
+
+impl SubscribeStatistic {
+    /// The counts and the relations.
+    pub fn new(subscribe_num: SubscribeNum, subscribe_relations: Vec<SubscribeRelation>) -> Self {
+        Self {
+            subscribe_num,
+            subscribe_relations,
+        }
+    }
+}
+
+impl SubscribeNum {
+    /// `app_subscribe_num` subscribing apps, `service_subscribed_num` services subscribed to.
+    pub fn new(app_subscribe_num: u64, service_subscribed_num: u64) -> Self {
+        Self {
+            app_subscribe_num,
+            service_subscribed_num,
+        }
+    }
+}
+
+impl SubscribeRelation {
+    /// `subscribe_app_id` subscribed to `service_list`.
+    pub fn new(subscribe_app_id: impl Into<String>, service_list: Vec<String>) -> Self {
+        Self {
+            subscribe_app_id: subscribe_app_id.into(),
+            service_list,
+        }
+    }
+}
+
+impl CallStatistics {
+    /// Calls to apps' services and to the MEP's own.
+    pub fn new(app_services: Vec<ServiceCalls>, mep_services: Vec<ServiceCalls>) -> Self {
+        Self {
+            app_services,
+            mep_services,
+        }
+    }
+}
+
+impl ServiceCalls {
+    /// The calls per day (today first) to the service `name`, without a description.
+    pub fn new(name: impl Into<String>, call_times: Vec<u64>) -> Self {
+        Self {
+            name: name.into(),
+            desc: String::new(),
+            call_times,
+        }
+    }
 }

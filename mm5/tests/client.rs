@@ -131,11 +131,9 @@ async fn wait_for_task_polls_until_final_and_reads_lowercase_detailed() {
         })))
         .mount(&server)
         .await;
-    let options = WaitOptions {
-        timeout: Duration::from_secs(10),
-        initial_interval: Duration::from_millis(1),
-        max_interval: Duration::from_millis(5),
-    };
+    let options = WaitOptions::new()
+        .with_timeout(Duration::from_secs(10))
+        .with_intervals(Duration::from_millis(1), Duration::from_millis(5));
     let t = client.wait_for_task("t-1", &options).await.unwrap();
     assert_eq!(t.config_result, ConfigResult::Failure);
     assert_eq!(t.detailed, "dns server down");
@@ -150,11 +148,9 @@ async fn wait_for_task_gives_up_after_its_timeout() {
         })))
         .mount(&server)
         .await;
-    let options = WaitOptions {
-        timeout: Duration::from_millis(30),
-        initial_interval: Duration::from_millis(5),
-        max_interval: Duration::from_millis(10),
-    };
+    let options = WaitOptions::new()
+        .with_timeout(Duration::from_millis(30))
+        .with_intervals(Duration::from_millis(5), Duration::from_millis(10));
     let e = client.wait_for_task("t-2", &options).await.unwrap_err();
     assert!(
         e.is_task_timed_out() && !e.is_timeout() && e.is_retryable(),

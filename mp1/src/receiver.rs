@@ -40,11 +40,22 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 /// A notification as it arrived.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ReceivedNotification {
     /// The notification.
     pub notification: Notification,
     /// The path it was POSTed to (tells subscriptions apart when they use different callback paths).
     pub path: String,
+}
+
+impl ReceivedNotification {
+    /// `notification`, as POSTed to `path`.
+    pub fn new(notification: Notification, path: impl Into<String>) -> Self {
+        Self {
+            notification,
+            path: path.into(),
+        }
+    }
 }
 
 /// Accepts the MEP's notification callbacks.

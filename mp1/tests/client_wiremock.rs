@@ -184,9 +184,11 @@ async fn app_services_register_list_get_update_delete() {
             .len(),
         1
     );
-    let got = services.get("s1").await.unwrap();
+    // Ids are typed or plain strings, as the caller holds them.
+    let id = ServiceId::from(c.resource.ser_instance_id.clone().unwrap());
+    let got = services.get(&id).await.unwrap();
     let updated = services
-        .update("s1", &service(), got.etag.as_deref())
+        .update(id, &service(), got.etag.as_deref())
         .await
         .unwrap();
     assert_eq!(updated.etag.as_deref(), Some("\"v2\""));
@@ -304,7 +306,7 @@ async fn subscriptions_of_both_kinds() {
             .mount(&server)
             .await;
     }
-    let app = client.app(APP);
+    let app = client.app(AppInstanceId::from(APP));
     let c = app.service_subscriptions().create(&avail).await.unwrap();
     assert_eq!(c.location.as_deref(), Some(format!("{sm}/1").as_str()));
     assert_eq!(c.resource.links.unwrap().self_.href, format!("{sm}/1"));
@@ -498,24 +500,10 @@ async fn confirmations_timing_and_registrations() {
         "mep-ntp"
     );
     let reg = client.registrations();
-    let created = reg
-        .create(&AppInfo {
-            app_name: "demo".into(),
-            ..AppInfo::default()
-        })
-        .await
-        .unwrap();
+    let created = reg.create(&AppInfo::new("demo")).await.unwrap();
     assert_eq!(created.resource.app_instance_id.as_deref(), Some("r1"));
     assert_eq!(reg.get("r1").await.unwrap().app_d_id.as_deref(), Some("d"));
-    reg.update(
-        "r1",
-        &AppInfo {
-            app_name: "demo2".into(),
-            ..AppInfo::default()
-        },
-    )
-    .await
-    .unwrap();
+    reg.update("r1", &AppInfo::new("demo2")).await.unwrap();
     reg.delete("r1").await.unwrap();
 }
 

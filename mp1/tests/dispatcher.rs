@@ -11,12 +11,9 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn config() -> DispatcherConfig {
-    DispatcherConfig {
-        timeout: Duration::from_millis(300),
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        ..DispatcherConfig::default()
-    }
+    DispatcherConfig::new()
+        .with_timeout(Duration::from_millis(300))
+        .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 async fn next_report(
@@ -92,11 +89,7 @@ async fn gives_up_after_max_attempts_and_never_retries_a_4xx() {
         .expect(1)
         .mount(&server)
         .await;
-    let d = NotificationDispatcher::start(DispatcherConfig {
-        max_attempts: 2,
-        ..config()
-    })
-    .unwrap();
+    let d = NotificationDispatcher::start(config().with_max_attempts(2)).unwrap();
     let mut reports = d.reports();
     d.dispatch(&format!("{}/down", server.uri()), &json!({}))
         .unwrap();
@@ -130,11 +123,7 @@ async fn a_slow_callback_times_out_and_a_dead_one_fails_to_connect() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
         .mount(&server)
         .await;
-    let d = NotificationDispatcher::start(DispatcherConfig {
-        max_attempts: 1,
-        ..config()
-    })
-    .unwrap();
+    let d = NotificationDispatcher::start(config().with_max_attempts(1)).unwrap();
     let mut reports = d.reports();
     d.dispatch(&server.uri(), &json!({})).unwrap();
     assert_eq!(
@@ -159,12 +148,8 @@ async fn a_slow_callback_times_out_and_a_dead_one_fails_to_connect() {
 
 #[tokio::test]
 async fn bad_callbacks_and_a_full_queue_are_refused_at_once() {
-    let d = NotificationDispatcher::start(DispatcherConfig {
-        queue_capacity: 1,
-        concurrency: 1,
-        ..config()
-    })
-    .unwrap();
+    let d =
+        NotificationDispatcher::start(config().with_queue_capacity(1).with_concurrency(1)).unwrap();
     assert!(
         d.dispatch("not a url", &json!({}))
             .unwrap_err()

@@ -25,6 +25,67 @@ fn round_trip<T: Serialize + DeserializeOwned + std::fmt::Debug + PartialEq>(
 // ---- ETSI GS MEC 011 V2.1.1 examples (MecServiceMgmtApi.json / MecAppSupportApi.json `components/examples`) ----
 
 #[test]
+fn constructors_write_what_the_wire_forms_read() {
+    let rule =
+        DnsRule::new("dns1", "www.example.com", IpAddressType::IpV4, "192.0.2.1").with_ttl(30);
+    assert_eq!(
+        serde_json::to_value(&rule).unwrap(),
+        json!({"dnsRuleId": "dns1", "domainName": "www.example.com", "ipAddressType": "IP_V4",
+               "ipAddress": "192.0.2.1", "ttl": 30, "state": "ACTIVE"})
+    );
+    let rule = TrafficRule::new(
+        "tr1",
+        FilterType::Flow,
+        5,
+        vec![TrafficFilter::new().with_dst_port(vec!["8080".into()])],
+        TrafficAction::ForwardDecapsulated,
+    )
+    .with_dst_interface(DestinationInterface::ip("198.51.100.7"));
+    let back: TrafficRule = serde_json::from_value(json!({
+        "trafficRuleId": "tr1", "filterType": "FLOW", "priority": 5,
+        "trafficFilter": [{"dstPort": ["8080"]}], "action": "FORWARD_DECAPSULATED",
+        "dstInterface": [{"interfaceType": "IP", "dstIpAddress": "198.51.100.7"}]
+    }))
+    .unwrap();
+    assert_eq!(rule, back);
+
+    let availability = ServiceAvailabilityNotification::new(
+        "http://mep/subscriptions/1",
+        vec![
+            ServiceReference::new("rnis", "s1", ServiceState::Active, ChangeType::Added)
+                .with_link("http://mep/services/s1"),
+        ],
+    );
+    let termination = AppTerminationNotification::new(
+        OperationAction::Terminating,
+        10,
+        AppTerminationNotificationLinks::new("http://mep/subscriptions/2")
+            .with_confirm_termination("http://mep/confirm_termination"),
+    );
+    for n in [
+        Notification::ServiceAvailability(availability),
+        Notification::AppTermination(termination),
+    ] {
+        let read: Notification = serde_json::from_value(serde_json::to_value(&n).unwrap()).unwrap();
+        assert_eq!(read, n);
+    }
+
+    let app = AppInfo::new("demo")
+        .with_provider("acme")
+        .with_service_required(ServiceDependency::new("rnis", "2.0"))
+        .with_app_instance_id("a1");
+    assert_eq!(
+        serde_json::to_value(&app).unwrap(),
+        json!({"appName": "demo", "appProvider": "acme", "appInstanceId": "a1",
+               "appServiceRequired": [{"serName": "rnis", "version": "2.0"}]})
+    );
+    let caps =
+        TimingCaps::new().with_ntp_server(NtpServer::new(NtpServerAddrType::DnsName, "ntp", 4, 17));
+    let read: TimingCaps = serde_json::from_value(serde_json::to_value(&caps).unwrap()).unwrap();
+    assert_eq!(read, caps);
+}
+
+#[test]
 fn spec_example_service_info() {
     let s: ServiceInfo = round_trip(
         json!({"serInstanceId": "ServiceInstance123", "serName": "ExampleService",
@@ -329,10 +390,7 @@ fn service_validation_names_the_member() {
         (
             Box::new(|s| {
                 if let Some(t) = &mut s.transport_info {
-                    t.endpoint = EndPointInfo::Addresses(vec![Address {
-                        host: "h".into(),
-                        port: 70000,
-                    }]);
+                    t.endpoint = EndPointInfo::Addresses(vec![Address::new("h", 70000)]);
                 }
             }),
             "transportInfo.endpoint.addresses[0].port",
@@ -347,10 +405,7 @@ fn service_validation_names_the_member() {
         ),
         (
             Box::new(|s| {
-                s.ser_category = Some(CategoryRef {
-                    id: String::new(),
-                    ..CategoryRef::default()
-                });
+                s.ser_category = Some(CategoryRef::default());
             }),
             "serCategory.id",
         ),
@@ -461,18 +516,16 @@ fn rule_and_subscription_validation_names_the_member() {
     let mut sub = SerAvailabilityNotificationSubscription::new("ftp://x/");
     assert_eq!(member_of(&sub), "callbackReference");
     sub.callback_reference = "http://10.0.0.1:8080/cb".into();
-    sub.filtering_criteria = Some(FilteringCriteria {
-        ser_names: vec!["a".into()],
-        ser_instance_ids: vec!["b".into()],
-        ..FilteringCriteria::default()
-    });
+    sub.filtering_criteria = Some(
+        FilteringCriteria::new()
+            .with_ser_names(vec!["a".into()])
+            .with_ser_instance_ids(vec!["b".into()]),
+    );
     assert_eq!(member_of(&sub), "filteringCriteria");
     let term = AppTerminationNotificationSubscription::new("http://x/", "");
     assert_eq!(member_of(&term), "appInstanceId");
     assert_eq!(
-        member_of(&ServiceLivenessUpdate {
-            state: ServiceState::Inactive
-        }),
+        member_of(&ServiceLivenessUpdate::new(ServiceState::Inactive)),
         "state"
     );
     assert_eq!(member_of(&AppInfo::default()), "appName");
@@ -492,10 +545,7 @@ prop_compose! {
         s.ser_instance_id = id;
         s.liveness_interval = interval;
         s.is_local = local;
-        s.transport_info = Some(TransportInfo {
-            id: "t".into(), name: "n".into(), description: None, type_: TransportType::Websocket, protocol: "WS".into(),
-            version: "1".into(), endpoint: EndPointInfo::Uris(uris), security: SecurityInfo::default(), impl_specific_info: None,
-        });
+        s.transport_info = Some(TransportInfo::new("t", "n", TransportType::Websocket, "WS", "1", EndPointInfo::Uris(uris)));
         s
     }
 }
@@ -509,17 +559,19 @@ proptest! {
 
     #[test]
     fn dns_rules_round_trip(id in text(), domain in text(), ip in text(), ttl in proptest::option::of(any::<u32>()), v6 in any::<bool>()) {
-        let r = DnsRule { dns_rule_id: id, domain_name: domain, ip_address_type: if v6 { IpAddressType::IpV6 } else { IpAddressType::IpV4 },
-                          ip_address: ip, ttl, state: RuleState::Inactive };
+        let mut r = DnsRule::new(id, domain, if v6 { IpAddressType::IpV6 } else { IpAddressType::IpV4 }, ip)
+            .with_state(RuleState::Inactive);
+        r.ttl = ttl;
         let back: DnsRule = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         prop_assert_eq!(back, r);
     }
 
     #[test]
     fn traffic_rules_round_trip(id in text(), priority in any::<u32>(), ports in proptest::collection::vec(text(), 0..3), qci in proptest::option::of(any::<u32>())) {
-        let r = TrafficRule { traffic_rule_id: id, filter_type: FilterType::Packet, priority,
-                              traffic_filter: vec![TrafficFilter { dst_port: ports, q_ci: qci, ..TrafficFilter::default() }],
-                              action: TrafficAction::Passthrough, dst_interface: vec![], state: RuleState::Active };
+        let mut filter = TrafficFilter::new().with_dst_port(ports);
+        filter.q_ci = qci;
+        let r = TrafficRule::new(id, FilterType::Packet, priority, vec![filter], TrafficAction::Passthrough)
+            .with_state(RuleState::Active);
         let back: TrafficRule = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         prop_assert_eq!(back, r);
     }

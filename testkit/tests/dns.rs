@@ -95,17 +95,15 @@ fn config(rules: serde_json::Value) -> AppDConfig {
 }
 
 fn rule(id: &str, name: &str, ip: &str, ttl: Option<u32>) -> DnsRule {
-    DnsRule {
-        dns_rule_id: id.into(),
-        domain_name: name.into(),
-        ip_address_type: if ip.contains(':') {
-            IpAddressType::IpV6
-        } else {
-            IpAddressType::IpV4
-        },
-        ip_address: ip.into(),
-        ttl,
-        state: RuleState::Active,
+    let family = if ip.contains(':') {
+        IpAddressType::IpV6
+    } else {
+        IpAddressType::IpV4
+    };
+    let rule = DnsRule::new(id, name, family, ip).with_state(RuleState::Active);
+    match ttl {
+        Some(ttl) => rule.with_ttl(ttl),
+        None => rule,
     }
 }
 

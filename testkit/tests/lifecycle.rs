@@ -8,9 +8,8 @@ use mec_mep::engine::DeliveryOutcome;
 use mec_mp1::client::{Client, ServiceQuery};
 use mec_mp1::model::{
     AppTerminationNotificationSubscription, CategoryRef, ChangeType, EndPointInfo,
-    FilteringCriteria, Notification, OperationAction, SecurityInfo,
-    SerAvailabilityNotificationSubscription, SerializerType, ServiceInfo, ServiceState,
-    TransportInfo, TransportType,
+    FilteringCriteria, Notification, OperationAction, SerAvailabilityNotificationSubscription,
+    SerializerType, ServiceInfo, ServiceState, TransportInfo, TransportType,
 };
 use mec_mp1::receiver::NotificationReceiver;
 use mec_testkit::{AppInstance, AppState, Event, MockMep};
@@ -23,23 +22,20 @@ fn service(name: &str, category: &str) -> ServiceInfo {
         ServiceState::Active,
         SerializerType::Json,
     );
-    s.ser_category = Some(CategoryRef {
-        href: format!("/catalogue/{category}"),
-        id: category.to_owned(),
-        name: category.to_owned(),
-        version: "v1".to_owned(),
-    });
-    s.transport_info = Some(TransportInfo {
-        id: "rest".to_owned(),
-        name: "REST".to_owned(),
-        description: None,
-        type_: TransportType::RestHttp,
-        protocol: "HTTP".to_owned(),
-        version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(vec![format!("http://10.0.0.9:8080/{name}")]),
-        security: SecurityInfo::default(),
-        impl_specific_info: None,
-    });
+    s.ser_category = Some(CategoryRef::new(
+        format!("/catalogue/{category}"),
+        category.to_owned(),
+        category.to_owned(),
+        "v1".to_owned(),
+    ));
+    s.transport_info = Some(TransportInfo::new(
+        "rest".to_owned(),
+        "REST".to_owned(),
+        TransportType::RestHttp,
+        "HTTP".to_owned(),
+        "2.0".to_owned(),
+        EndPointInfo::Uris(vec![format!("http://10.0.0.9:8080/{name}")]),
+    ));
     s
 }
 
@@ -77,10 +73,8 @@ async fn an_app_lives_its_whole_life_against_the_mock() {
 
     // Subscribe to availability of "location" services, then another app registers one.
     let mut sub = SerAvailabilityNotificationSubscription::new(callback.clone());
-    sub.filtering_criteria = Some(FilteringCriteria {
-        ser_names: vec!["location".to_owned()],
-        ..FilteringCriteria::default()
-    });
+    sub.filtering_criteria =
+        Some(FilteringCriteria::new().with_ser_names(vec!["location".to_owned()]));
     let created = app.service_subscriptions().create(&sub).await.unwrap();
     assert!(created.location.unwrap().contains("/subscriptions/"));
 

@@ -94,10 +94,8 @@ async fn the_mepm_configures_and_terminates_the_app_sees_and_confirms() {
         .await
         .unwrap();
     let mut sub = SerAvailabilityNotificationSubscription::new(receiver.url().to_string());
-    sub.filtering_criteria = Some(mec_mp1::model::FilteringCriteria {
-        ser_names: vec!["faces".to_owned()],
-        ..Default::default()
-    });
+    sub.filtering_criteria =
+        Some(mec_mp1::model::FilteringCriteria::new().with_ser_names(vec!["faces".to_owned()]));
     app.service_subscriptions().create(&sub).await.unwrap();
     let caps = mepm.capabilities().await.unwrap();
     let cap = caps.iter().find(|c| c.capability_name == "faces").unwrap();

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 /// MEP-auth's answer to `POST /mep/token`: `{"access_token": .., "token_type": "Bearer", "expires_in": 3600}`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TokenResponse {
     /// The bearer token (a JWT with EdgeGallery).
     pub access_token: String,
@@ -19,6 +20,17 @@ pub struct TokenResponse {
     /// Seconds the token is valid for from now (fractions are accepted when reading and dropped).
     #[serde(deserialize_with = "lenient_seconds")]
     pub expires_in: u64,
+}
+
+impl TokenResponse {
+    /// A `Bearer` token valid for `expires_in` seconds.
+    pub fn bearer(access_token: impl Into<String>, expires_in: u64) -> Self {
+        Self {
+            access_token: access_token.into(),
+            token_type: "Bearer".to_owned(),
+            expires_in,
+        }
+    }
 }
 
 impl fmt::Debug for TokenResponse {

@@ -343,14 +343,12 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let mut inputs = Vec::new();
             for f in &files {
-                inputs.push(KubernetesFile {
-                    name: f
-                        .file_name()
+                inputs.push(KubernetesFile::new(
+                    f.file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default(),
-                    text: std::fs::read_to_string(f)
-                        .map_err(|e| format!("{}: {e}", f.display()))?,
-                });
+                    std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?,
+                ));
             }
             let name = name.unwrap_or_else(|| {
                 files
@@ -365,11 +363,7 @@ fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             });
             let chart = helm_chart_from_yaml(
                 &inputs,
-                &ChartOptions {
-                    name,
-                    version: chart_version,
-                    rewrite_images: !keep_images,
-                },
+                &ChartOptions::new(name, chart_version).with_rewrite_images(!keep_images),
             )?;
             write_file_atomically(&output, |out| {
                 std::io::Write::write_all(out, &chart).map_err(|e| mec_csar::Error::Io {

@@ -158,6 +158,7 @@ pub enum AuthError {
 
 /// An app's secret key and the app instance it belongs to.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppKey {
     /// The app instance.
     pub app_instance_id: String,
@@ -215,6 +216,7 @@ impl AppDirectory for EveryApp {
 
 /// The claims of the tokens the MEP issues: EdgeGallery's (`exp`, `iss`, `sub`, `clientip`) and `iat`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Claims {
     /// Expiry, seconds since the epoch.
     pub exp: u64,
@@ -380,11 +382,7 @@ impl TokenService {
         let mut header = jsonwebtoken::Header::new(SigningKeys::algorithm());
         header.kid = Some(kid.to_owned());
         let token = jsonwebtoken::encode(&header, &claims, key).map_err(ApiError::internal)?;
-        Ok(TokenResponse {
-            access_token: token,
-            token_type: "Bearer".to_owned(),
-            expires_in: lifetime.as_secs(),
-        })
+        Ok(TokenResponse::bearer(token, lifetime.as_secs()))
     }
 
     /// Checks a token: its signature (the algorithm and `kid` of a key of this service), issuer, expiry on the
@@ -571,9 +569,7 @@ async fn protect(State(s): State<TokenService>, mut request: Request, next: Next
     if let Err(wait) = s.inner.per_token.check(&token_key(&token)) {
         return too_many(wait).into_response();
     }
-    request.extensions_mut().insert(Caller {
-        app_instance_id: claims.sub,
-    });
+    request.extensions_mut().insert(Caller::new(claims.sub));
     next.run(request).await
 }
 

@@ -197,18 +197,14 @@ mod tests {
     use mec_mp1::model::RuleState;
 
     fn rule(id: &str, name: &str, ip: &str, ttl: Option<u32>) -> DnsRule {
-        DnsRule {
-            dns_rule_id: id.into(),
-            domain_name: name.into(),
-            ip_address_type: if ip.contains(':') {
-                IpAddressType::IpV6
-            } else {
-                IpAddressType::IpV4
-            },
-            ip_address: ip.into(),
-            ttl,
-            state: RuleState::Active,
-        }
+        let family = if ip.contains(':') {
+            IpAddressType::IpV6
+        } else {
+            IpAddressType::IpV4
+        };
+        let mut rule = DnsRule::new(id, name, family, ip).with_state(RuleState::Active);
+        rule.ttl = ttl;
+        rule
     }
 
     fn lower(name: &str) -> LowerName {

@@ -8,8 +8,8 @@ use mec_core::TimeStamp;
 use mec_core::server::ApiError;
 use mec_mp1::model::{
     AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
-    AppTerminationNotificationSubscription, AuthenticationOption, ChangeType, CurrentTime, DnsRule,
-    NtpServer, NtpServerAddrType, OperationAction, TimeSourceStatus, TimingCaps, TrafficRule,
+    AppTerminationNotificationSubscription, ChangeType, CurrentTime, DnsRule, NtpServer,
+    NtpServerAddrType, OperationAction, TimeSourceStatus, TimingCaps, TrafficRule,
 };
 use mec_mp1::server::{AppSupport, RequestContext, check_if_match};
 use std::time::Duration;
@@ -448,28 +448,18 @@ impl AppSupport for Engine {
     }
 
     async fn timing_caps(&self, _: RequestContext) -> Result<TimingCaps, ApiError> {
-        Ok(TimingCaps {
-            time_stamp: Some(TimeStamp::from(self.now())),
-            ntp_servers: vec![NtpServer {
-                ntp_server_addr_type: NtpServerAddrType::DnsName,
-                ntp_server_addr: "mep-ntp".to_owned(),
-                min_polling_interval: 4,
-                max_polling_interval: 17,
-                local_priority: 1,
-                authentication_option: AuthenticationOption::None,
-                authentication_key_num: 0,
-            }],
-            ptp_masters: Vec::new(),
-        })
+        Ok(TimingCaps::new()
+            .with_time_stamp(TimeStamp::from(self.now()))
+            .with_ntp_server(NtpServer::new(NtpServerAddrType::DnsName, "mep-ntp", 4, 17)))
     }
 
     async fn current_time(&self, _: RequestContext) -> Result<CurrentTime, ApiError> {
         let t = TimeStamp::from(self.now());
-        Ok(CurrentTime {
-            seconds: t.seconds,
-            nano_seconds: t.nano_seconds,
-            time_source_status: TimeSourceStatus::Nontraceable,
-        })
+        Ok(CurrentTime::new(
+            t.seconds,
+            t.nano_seconds,
+            TimeSourceStatus::Nontraceable,
+        ))
     }
 
     async fn register_app(&self, _: RequestContext, info: AppInfo) -> Result<AppInfo, ApiError> {

@@ -12,9 +12,9 @@ use super::records::*;
 use super::{Engine, Event, Inner, json};
 use crate::store::Txn;
 use mec_mp1::model::{
-    AppTerminationNotification, AppTerminationNotificationLinks, ChangeType, LinkType,
+    AppInstanceId, AppTerminationNotification, AppTerminationNotificationLinks, ChangeType,
     OperationAction, SerAvailabilityNotificationSubscription, ServiceAvailabilityNotification,
-    ServiceInfo, ServiceReference, SubscriptionNotificationLinks,
+    ServiceId, ServiceInfo, ServiceReference, SubscriptionId,
 };
 use mec_mp1::paths;
 use std::collections::{HashMap, VecDeque};
@@ -98,6 +98,7 @@ pub enum DeliveryOutcome {
 
 /// One notification and how it ended.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DeliveryRecord {
     /// When it ended, on the engine's clock.
     pub at: SystemTime,
@@ -462,32 +463,30 @@ fn notification(
     if engine.config().profile.is_edgegallery() {
         return crate::profile::edgegallery_notification(subscription_id, sub, event);
     }
+    let app_id = AppInstanceId::from(&**app);
+    let subscription_id = SubscriptionId::from(subscription_id);
     match (&sub.body, event) {
         (SubscriptionBody::Availability(s), EventRecord::ServiceChanged { info, change, .. }) => {
             if !matches(s, info) {
                 return None;
             }
-            let id = info.ser_instance_id.clone().unwrap_or_default();
-            let n = ServiceAvailabilityNotification {
-                notification_type: mec_mp1::model::SER_AVAILABILITY_NOTIFICATION_TYPE.to_owned(),
-                service_references: vec![ServiceReference {
-                    link: (*change != ChangeType::Removed).then(|| LinkType {
-                        href: format!("{base}{}", paths::service(&id)),
-                    }),
-                    ser_name: info.ser_name.clone(),
-                    ser_instance_id: id,
-                    state: info.state.clone(),
-                    change_type: change.clone(),
-                }],
-                links: SubscriptionNotificationLinks {
-                    subscription: LinkType {
-                        href: format!(
-                            "{base}{}",
-                            paths::subscription(paths::SERVICE_MGMT, app, subscription_id)
-                        ),
-                    },
-                },
-            };
+            let id = ServiceId::from(info.ser_instance_id.clone().unwrap_or_default());
+            let mut reference = ServiceReference::new(
+                info.ser_name.clone(),
+                id.as_str(),
+                info.state.clone(),
+                change.clone(),
+            );
+            if *change != ChangeType::Removed {
+                reference = reference.with_link(format!("{base}{}", paths::service(&id)));
+            }
+            let n = ServiceAvailabilityNotification::new(
+                format!(
+                    "{base}{}",
+                    paths::subscription(paths::SERVICE_MGMT, &app_id, &subscription_id)
+                ),
+                vec![reference],
+            );
             serde_json::to_value(n).ok()
         }
         (
@@ -497,25 +496,19 @@ fn notification(
                 max_graceful_timeout,
             },
         ) if app_instance_id == app => {
-            let n = AppTerminationNotification {
-                notification_type: mec_mp1::model::APP_TERMINATION_NOTIFICATION_TYPE.to_owned(),
-                operation_action: OperationAction::Terminating,
-                max_graceful_timeout: *max_graceful_timeout,
-                links: AppTerminationNotificationLinks {
-                    subscription: LinkType {
-                        href: format!(
-                            "{base}{}",
-                            paths::subscription(paths::APP_SUPPORT_V1, app, subscription_id)
-                        ),
-                    },
-                    confirm_termination: Some(LinkType {
-                        href: format!(
-                            "{base}{}",
-                            paths::confirm_termination(paths::APP_SUPPORT_V1, app)
-                        ),
-                    }),
-                },
-            };
+            let links = AppTerminationNotificationLinks::new(format!(
+                "{base}{}",
+                paths::subscription(paths::APP_SUPPORT_V1, &app_id, &subscription_id)
+            ))
+            .with_confirm_termination(format!(
+                "{base}{}",
+                paths::confirm_termination(paths::APP_SUPPORT_V1, &app_id)
+            ));
+            let n = AppTerminationNotification::new(
+                OperationAction::Terminating,
+                *max_graceful_timeout,
+                links,
+            );
             serde_json::to_value(n).ok()
         }
         _ => None,

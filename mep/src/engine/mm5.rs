@@ -18,20 +18,13 @@ use std::collections::BTreeSet;
 /// while a task runs (`PROCESSING`, "0"), with the path's app instance id (mepserver `mm5/appd_config_create.go`).
 fn task_pair(app: &str) -> (TaskProgress, TaskProgress) {
     let id = uuid::Uuid::new_v4().to_string();
-    let done = TaskProgress {
-        task_id: id.clone(),
-        app_instance_id: app.to_owned(),
-        config_result: ConfigResult::Success,
-        config_phase: "100".to_owned(),
-        detailed: String::new(),
-    };
-    let answer = TaskProgress {
-        task_id: id,
-        app_instance_id: app.to_owned(),
-        config_result: ConfigResult::Processing,
-        config_phase: "0".to_owned(),
-        detailed: "Operation In progress".to_owned(),
-    };
+    let done = TaskProgress::new(id.clone(), ConfigResult::Success)
+        .with_app_instance_id(app)
+        .with_config_phase("100");
+    let answer = TaskProgress::new(id, ConfigResult::Processing)
+        .with_app_instance_id(app)
+        .with_config_phase("0")
+        .with_detailed("Operation In progress");
     (done, answer)
 }
 
@@ -73,18 +66,13 @@ fn capability(cache: &Cache, s: &ServiceInfo) -> PlatformCapability {
         .filter(|(_, sub)| names_service(sub, s))
         .map(|(app, _)| app)
         .collect();
-    PlatformCapability {
-        capability_id: s.ser_instance_id.clone().unwrap_or_default(),
-        capability_name: s.ser_name.clone(),
-        status: s.state.as_str().to_owned(),
-        version: s.version.clone(),
-        consumers: consumers
-            .into_iter()
-            .map(|id| CapabilityConsumer {
-                application_instance_id: id.to_owned(),
-            })
-            .collect(),
-    }
+    PlatformCapability::new(
+        s.ser_instance_id.clone().unwrap_or_default(),
+        s.ser_name.clone(),
+        s.state.clone(),
+    )
+    .with_version(s.version.clone())
+    .with_consumers(consumers.into_iter().map(CapabilityConsumer::new).collect())
 }
 
 impl Engine {
@@ -405,11 +393,7 @@ impl Mm5 for Engine {
                             .is_some_and(|s| s.starts_with(&name))
                     })
                     .count();
-                ServiceCalls {
-                    name,
-                    desc: String::new(),
-                    call_times: today(n),
-                }
+                ServiceCalls::new(name, today(n))
             })
             .collect();
         let registrations = calls
@@ -426,21 +410,13 @@ impl Mm5 for Engine {
                 method_of(r) == "GET" && uri_of(r).contains("/mec_service_mgmt/v1/services")
             })
             .count();
-        Ok(CallStatistics {
+        Ok(CallStatistics::new(
             app_services,
-            mep_services: vec![
-                ServiceCalls {
-                    name: "serviceRegister".to_owned(),
-                    desc: String::new(),
-                    call_times: today(registrations),
-                },
-                ServiceCalls {
-                    name: "serviceDiscovery".to_owned(),
-                    desc: String::new(),
-                    call_times: today(discoveries),
-                },
+            vec![
+                ServiceCalls::new("serviceRegister", today(registrations)),
+                ServiceCalls::new("serviceDiscovery", today(discoveries)),
             ],
-        })
+        ))
     }
 
     async fn subscribe_statistic(&self) -> Result<SubscribeStatistic, ApiError> {
@@ -462,18 +438,12 @@ impl Mm5 for Engine {
                     ids.extend(c.ser_instance_ids.iter().cloned());
                 }
             }
-            relations.push(SubscribeRelation {
-                subscribe_app_id: app.to_owned(),
-                service_list: ids,
-            });
+            relations.push(SubscribeRelation::new(app, ids));
         }
-        Ok(SubscribeStatistic {
-            subscribe_num: SubscribeNum {
-                app_subscribe_num: relations.len() as u64,
-                service_subscribed_num: names.len() as u64,
-            },
-            subscribe_relations: relations,
-        })
+        Ok(SubscribeStatistic::new(
+            SubscribeNum::new(relations.len() as u64, names.len() as u64),
+            relations,
+        ))
     }
 
     async fn governed_services(&self) -> Result<Vec<ServiceInfo>, ApiError> {

@@ -19,10 +19,7 @@ use std::sync::Arc;
 /// The links a stored service carries: its owner, so that discovery answers can link to it (EdgeGallery's
 /// `_links.appInstanceId`).
 pub(crate) fn owner_links(app: &str) -> ServiceLinks {
-    ServiceLinks {
-        app_instance_id: Some(app.to_owned()),
-        ..ServiceLinks::default()
-    }
+    ServiceLinks::default().with_app_instance_id(app)
 }
 
 /// Resolves `transportId` against the offered transports. EdgeGallery's mep-agent always sends `transportId`
@@ -412,11 +409,11 @@ impl ServiceManagement for Engine {
             .ok_or_else(|| {
                 ApiError::not_found(format!("service {service_id} does not send heartbeats"))
             })?;
-        Ok(ServiceLivenessInfo {
-            state: s.value.info.state.clone(),
-            time_stamp: s.value.last_heartbeat,
+        Ok(ServiceLivenessInfo::new(
+            s.value.info.state.clone(),
+            s.value.last_heartbeat,
             interval,
-        })
+        ))
     }
 
     async fn update_liveness(
@@ -460,11 +457,11 @@ impl ServiceManagement for Engine {
                         cache,
                         [(app.clone(), record.info.clone(), ChangeType::StateChanged)],
                     );
-                    let info = ServiceLivenessInfo {
-                        state: ServiceState::Active,
-                        time_stamp: record.last_heartbeat,
+                    let info = ServiceLivenessInfo::new(
+                        ServiceState::Active,
+                        record.last_heartbeat,
                         interval,
-                    };
+                    );
                     (self.with_events(cache, txn, events)?, Some(info))
                 } else {
                     (txn, None)

@@ -187,12 +187,15 @@ pub(crate) fn edgegallery_notification(
     use crate::engine::records::EventRecord;
     use mec_mp1::model::ChangeType;
     let app = &sub.app_instance_id;
+    let app_id = mec_mp1::model::AppInstanceId::from(&**app);
+    let subscription_id = mec_mp1::model::SubscriptionId::from(subscription_id);
     match (&sub.body, event) {
         (SubscriptionBody::Availability(s), EventRecord::ServiceChanged { info, change, .. }) => {
             if !crate::engine::delivery::matches(s, info) {
                 return None;
             }
-            let id = info.ser_instance_id.clone().unwrap_or_default();
+            let id =
+                mec_mp1::model::ServiceId::from(info.ser_instance_id.clone().unwrap_or_default());
             let (change, link) = match change {
                 ChangeType::Removed => (ChangeType::Removed, serde_json::json!({})),
                 ChangeType::StateChanged => (
@@ -214,7 +217,7 @@ pub(crate) fn edgegallery_notification(
                     "changeType": change,
                 }],
                 "_links": { "subscription": {
-                    "href": paths::subscription(paths::SERVICE_MGMT, app, subscription_id)
+                    "href": paths::subscription(paths::SERVICE_MGMT, &app_id, &subscription_id)
                 } },
             }))
         }
@@ -232,12 +235,12 @@ pub(crate) fn edgegallery_notification(
                 "subscription": format!(
                     "{}{}",
                     paths::EDGEGALLERY_PREFIX,
-                    paths::subscription(paths::APP_SUPPORT_V1, app, subscription_id)
+                    paths::subscription(paths::APP_SUPPORT_V1, &app_id, &subscription_id)
                 ),
                 "confirmTermination": format!(
                     "{}{}",
                     paths::EDGEGALLERY_PREFIX,
-                    paths::confirm_termination(paths::APP_SUPPORT_V1, app)
+                    paths::confirm_termination(paths::APP_SUPPORT_V1, &app_id)
                 ),
             },
         })),

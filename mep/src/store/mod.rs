@@ -35,6 +35,7 @@ pub type LeaseId = i64;
 
 /// A key with its value and the revision of its last write.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Entry {
     /// The key.
     pub key: String,
@@ -42,6 +43,17 @@ pub struct Entry {
     pub value: Bytes,
     /// The revision of the key's last write (etcd's `mod_revision`).
     pub revision: Revision,
+}
+
+impl Entry {
+    /// `key` holding `value`, last written at `revision`.
+    pub fn new(key: impl Into<String>, value: impl Into<Bytes>, revision: Revision) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+            revision,
+        }
+    }
 }
 
 /// What must hold for a [`Txn`] to be applied.

@@ -135,10 +135,7 @@ impl Harness {
         let engine = Engine::open_shared(backend.open().await, Arc::new(clock.clone()), config)
             .await
             .unwrap();
-        let mut seed = Seed {
-            apps: vec![AppInstance::new(APP), AppInstance::new(OTHER)],
-            transports: None,
-        };
+        let mut seed = Seed::new().with_apps(vec![AppInstance::new(APP), AppInstance::new(OTHER)]);
         seed.apply(&engine).await.unwrap();
         engine.set_public_url("http://mep.test");
         let mp1 = mec_mp1::server::router(engine.clone());

@@ -1,8 +1,8 @@
 //! A service as the tests and benchmarks register it.
 
 use mec_mp1::model::{
-    CategoryRef, EndPointInfo, SecurityInfo, SerializerType, ServiceInfo, ServiceState,
-    TransportInfo, TransportType,
+    CategoryRef, EndPointInfo, SerializerType, ServiceInfo, ServiceState, TransportInfo,
+    TransportType,
 };
 
 /// An ACTIVE REST service named `name` in category LOC, with this heartbeat interval.
@@ -13,23 +13,20 @@ pub(crate) fn service(name: &str, liveness: Option<u32>) -> ServiceInfo {
         ServiceState::Active,
         SerializerType::Json,
     );
-    s.ser_category = Some(CategoryRef {
-        href: "/catalogue/LOC".to_owned(),
-        id: "LOC".to_owned(),
-        name: "location".to_owned(),
-        version: "v1".to_owned(),
-    });
-    s.transport_info = Some(TransportInfo {
-        id: "rest".to_owned(),
-        name: "REST".to_owned(),
-        description: None,
-        type_: TransportType::RestHttp,
-        protocol: "HTTP".to_owned(),
-        version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(vec![format!("http://10.0.0.9:8080/{name}")]),
-        security: SecurityInfo::default(),
-        impl_specific_info: None,
-    });
+    s.ser_category = Some(CategoryRef::new(
+        "/catalogue/LOC".to_owned(),
+        "LOC".to_owned(),
+        "location".to_owned(),
+        "v1".to_owned(),
+    ));
+    s.transport_info = Some(TransportInfo::new(
+        "rest".to_owned(),
+        "REST".to_owned(),
+        TransportType::RestHttp,
+        "HTTP".to_owned(),
+        "2.0".to_owned(),
+        EndPointInfo::Uris(vec![format!("http://10.0.0.9:8080/{name}")]),
+    ));
     s.liveness_interval = liveness;
     s
 }

@@ -13,12 +13,7 @@
 //!
 //! // Register a service (the token is fetched on first use and renewed before it expires).
 //! let service = ServiceInfo::new("faces".into(), "1.0".into(), ServiceState::Active, SerializerType::Json)
-//!     .with_transport(TransportInfo {
-//!         id: "rest".into(), name: "REST".into(), description: None, type_: TransportType::RestHttp,
-//!         protocol: "HTTP".into(), version: "2.0".into(),
-//!         endpoint: EndPointInfo::Uris(vec!["http://10.0.0.9:9000/faces".into()]),
-//!         security: SecurityInfo::default(), impl_specific_info: None,
-//!     });
+//!     .with_transport(TransportInfo::rest_http("http://10.0.0.9:9000/faces").with_id("rest"));
 //! let created = app.services().register(&service).await?;
 //!
 //! // Discover another one, subscribe to its availability, and say we are ready.
@@ -32,10 +27,11 @@
 
 use crate::Error;
 use crate::model::{
-    AppInfo, AppReadyConfirmation, AppTerminationConfirmation,
-    AppTerminationNotificationSubscription, CurrentTime, DnsRule, OperationAction,
-    SerAvailabilityNotificationSubscription, ServiceInfo, ServiceLivenessInfo,
-    ServiceLivenessUpdate, SubscriptionLinkList, TimingCaps, TrafficRule, TransportInfo,
+    AppInfo, AppInstanceId, AppReadyConfirmation, AppTerminationConfirmation,
+    AppTerminationNotificationSubscription, CurrentTime, DnsRule, OperationAction, RuleId,
+    SerAvailabilityNotificationSubscription, ServiceId, ServiceInfo, ServiceLivenessInfo,
+    ServiceLivenessUpdate, SubscriptionId, SubscriptionLinkList, TimingCaps, TrafficRule,
+    TransportInfo,
 };
 use crate::paths;
 use mec_core::client::{
@@ -49,6 +45,7 @@ use std::time::Duration;
 
 /// A created resource and where it lives (the `Location` header).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Created<T> {
     /// The resource as the MEP answered it.
     pub resource: T,
@@ -58,11 +55,26 @@ pub struct Created<T> {
 
 /// A resource and its `ETag`, to send back as `If-Match` when updating it.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Tagged<T> {
     /// The resource.
     pub value: T,
     /// The `ETag` header, when sent.
     pub etag: Option<String>,
+}
+
+impl<T> Created<T> {
+    /// `resource`, created at `location`.
+    pub fn new(resource: T, location: Option<String>) -> Self {
+        Self { resource, location }
+    }
+}
+
+impl<T> Tagged<T> {
+    /// `value` with its `ETag`.
+    pub fn new(value: T, etag: Option<String>) -> Self {
+        Self { value, etag }
+    }
 }
 
 /// How heartbeats are sent.
@@ -245,10 +257,10 @@ impl Client {
     }
 
     /// The resources of one app instance.
-    pub fn app(&self, app_instance_id: &str) -> AppClient {
+    pub fn app(&self, app_instance_id: impl Into<AppInstanceId>) -> AppClient {
         AppClient {
             client: self.clone(),
-            id: path_segment(app_instance_id),
+            id: path_segment(&app_instance_id.into()),
         }
     }
 
@@ -349,9 +361,15 @@ impl Services {
     }
 
     /// `GET /services/{serviceId}`.
-    pub async fn get(&self, service_id: &str) -> Result<Tagged<ServiceInfo>, Error> {
+    pub async fn get(
+        &self,
+        service_id: impl Into<ServiceId>,
+    ) -> Result<Tagged<ServiceInfo>, Error> {
         self.client
-            .get_tagged(format!("{SM}/services/{}", path_segment(service_id)))
+            .get_tagged(format!(
+                "{SM}/services/{}",
+                path_segment(&service_id.into())
+            ))
             .await
     }
 }
@@ -407,20 +425,25 @@ impl Registrations {
     }
 
     /// `GET /registrations/{appInstanceId}`.
-    pub async fn get(&self, app_instance_id: &str) -> Result<AppInfo, Error> {
+    pub async fn get(&self, app_instance_id: impl Into<AppInstanceId>) -> Result<AppInfo, Error> {
         self.client
-            .get(
-                self.client
-                    .app_support(&format!("registrations/{}", path_segment(app_instance_id))),
-            )
+            .get(self.client.app_support(&format!(
+                "registrations/{}",
+                path_segment(&app_instance_id.into())
+            )))
             .await
     }
 
     /// `PUT /registrations/{appInstanceId}`.
-    pub async fn update(&self, app_instance_id: &str, app: &AppInfo) -> Result<(), Error> {
-        let path = self
-            .client
-            .app_support(&format!("registrations/{}", path_segment(app_instance_id)));
+    pub async fn update(
+        &self,
+        app_instance_id: impl Into<AppInstanceId>,
+        app: &AppInfo,
+    ) -> Result<(), Error> {
+        let path = self.client.app_support(&format!(
+            "registrations/{}",
+            path_segment(&app_instance_id.into())
+        ));
         self.client
             .send(ApiRequest::put(path).json(app)?)
             .await
@@ -428,12 +451,12 @@ impl Registrations {
     }
 
     /// `DELETE /registrations/{appInstanceId}`.
-    pub async fn delete(&self, app_instance_id: &str) -> Result<(), Error> {
+    pub async fn delete(&self, app_instance_id: impl Into<AppInstanceId>) -> Result<(), Error> {
         self.client
-            .delete(
-                self.client
-                    .app_support(&format!("registrations/{}", path_segment(app_instance_id))),
-            )
+            .delete(self.client.app_support(&format!(
+                "registrations/{}",
+                path_segment(&app_instance_id.into())
+            )))
             .await
     }
 }
@@ -545,22 +568,29 @@ impl AppServices {
     }
 
     /// `GET .../{serviceId}`.
-    pub async fn get(&self, service_id: &str) -> Result<Tagged<ServiceInfo>, Error> {
+    pub async fn get(
+        &self,
+        service_id: impl Into<ServiceId>,
+    ) -> Result<Tagged<ServiceInfo>, Error> {
         self.client
-            .get_tagged(format!("{}/{}", self.base, path_segment(service_id)))
+            .get_tagged(format!(
+                "{}/{}",
+                self.base,
+                path_segment(&service_id.into())
+            ))
             .await
     }
 
     /// `PUT .../{serviceId}`: replaces the service's information; `if_match` guards against lost updates (412).
     pub async fn update(
         &self,
-        service_id: &str,
+        service_id: impl Into<ServiceId>,
         service: &ServiceInfo,
         if_match: Option<&str>,
     ) -> Result<Tagged<ServiceInfo>, Error> {
         self.client
             .put_tagged(
-                format!("{}/{}", self.base, path_segment(service_id)),
+                format!("{}/{}", self.base, path_segment(&service_id.into())),
                 service,
                 if_match,
             )
@@ -568,30 +598,40 @@ impl AppServices {
     }
 
     /// `DELETE .../{serviceId}`: deregisters the service.
-    pub async fn delete(&self, service_id: &str) -> Result<(), Error> {
+    pub async fn delete(&self, service_id: impl Into<ServiceId>) -> Result<(), Error> {
         self.client
-            .delete(format!("{}/{}", self.base, path_segment(service_id)))
+            .delete(format!(
+                "{}/{}",
+                self.base,
+                path_segment(&service_id.into())
+            ))
             .await
     }
 
     /// `GET .../{serviceId}/liveness`.
-    pub async fn liveness(&self, service_id: &str) -> Result<ServiceLivenessInfo, Error> {
+    pub async fn liveness(
+        &self,
+        service_id: impl Into<ServiceId>,
+    ) -> Result<ServiceLivenessInfo, Error> {
         self.client
             .get(format!(
                 "{}/{}/liveness",
                 self.base,
-                path_segment(service_id)
+                path_segment(&service_id.into())
             ))
             .await
     }
 
     /// Sends a heartbeat for a service to `.../{serviceId}/liveness`. Returns the new liveness when the MEP
     /// answers with one (200), `None` on 204.
-    pub async fn heartbeat(&self, service_id: &str) -> Result<Option<ServiceLivenessInfo>, Error> {
+    pub async fn heartbeat(
+        &self,
+        service_id: impl Into<ServiceId>,
+    ) -> Result<Option<ServiceLivenessInfo>, Error> {
         self.heartbeat_at(&format!(
             "{}/{}/liveness",
             self.base,
-            path_segment(service_id)
+            path_segment(&service_id.into())
         ))
         .await
     }
@@ -655,16 +695,24 @@ impl<T: Serialize + DeserializeOwned> Subscriptions<T> {
     }
 
     /// `GET .../{subscriptionId}`.
-    pub async fn get(&self, subscription_id: &str) -> Result<T, Error> {
+    pub async fn get(&self, subscription_id: impl Into<SubscriptionId>) -> Result<T, Error> {
         self.client
-            .get(format!("{}/{}", self.base, path_segment(subscription_id)))
+            .get(format!(
+                "{}/{}",
+                self.base,
+                path_segment(&subscription_id.into())
+            ))
             .await
     }
 
     /// `DELETE .../{subscriptionId}`.
-    pub async fn delete(&self, subscription_id: &str) -> Result<(), Error> {
+    pub async fn delete(&self, subscription_id: impl Into<SubscriptionId>) -> Result<(), Error> {
         self.client
-            .delete(format!("{}/{}", self.base, path_segment(subscription_id)))
+            .delete(format!(
+                "{}/{}",
+                self.base,
+                path_segment(&subscription_id.into())
+            ))
             .await
     }
 }
@@ -685,22 +733,22 @@ impl<T: Serialize + DeserializeOwned> Rules<T> {
     }
 
     /// `GET .../{ruleId}`, with its ETag.
-    pub async fn get(&self, rule_id: &str) -> Result<Tagged<T>, Error> {
+    pub async fn get(&self, rule_id: impl Into<RuleId>) -> Result<Tagged<T>, Error> {
         self.client
-            .get_tagged(format!("{}/{}", self.base, path_segment(rule_id)))
+            .get_tagged(format!("{}/{}", self.base, path_segment(&rule_id.into())))
             .await
     }
 
     /// `PUT .../{ruleId}`: replaces the rule; `if_match` guards against lost updates (412).
     pub async fn update(
         &self,
-        rule_id: &str,
+        rule_id: impl Into<RuleId>,
         rule: &T,
         if_match: Option<&str>,
     ) -> Result<Tagged<T>, Error> {
         self.client
             .put_tagged(
-                format!("{}/{}", self.base, path_segment(rule_id)),
+                format!("{}/{}", self.base, path_segment(&rule_id.into())),
                 rule,
                 if_match,
             )

@@ -12,6 +12,7 @@ mec_core::wire_enum! {
 
 /// `POST /applications/{appInstanceId}/confirm_ready` body: `{"indication": "READY"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AppReadyConfirmation {
     /// Always `READY`.
     pub indication: ReadyIndication,
@@ -39,7 +40,15 @@ mec_core::wire_enum! {
 /// `POST /applications/{appInstanceId}/confirm_termination` body: `{"operationAction": "TERMINATING"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppTerminationConfirmation {
     /// The action being confirmed; matches the one in the notification.
     pub operation_action: OperationAction,
+}
+
+impl AppTerminationConfirmation {
+    /// The confirmation of `operation_action`.
+    pub fn new(operation_action: OperationAction) -> Self {
+        Self { operation_action }
+    }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// A hyperlink: `{"href": "..."}` (ETSI GS MEC 011 `LinkType`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LinkType {
     /// The URI.
     pub href: String,
@@ -18,6 +19,7 @@ impl LinkType {
 
 /// A reference to a service category (`CategoryRef`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CategoryRef {
     /// Reference of the catalogue.
     pub href: String,
@@ -32,6 +34,7 @@ pub struct CategoryRef {
 /// A list of links to an app's subscriptions (`MecServiceMgmtApiSubscriptionLinkList` /
 /// `MecAppSuptApiSubscriptionLinkList`, `SubscriptionLinkList` in 3.x).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionLinkList {
     /// The links.
     #[serde(rename = "_links")]
@@ -40,6 +43,7 @@ pub struct SubscriptionLinkList {
 
 /// The `_links` of a [`SubscriptionLinkList`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionLinkListLinks {
     /// The list itself.
     #[serde(rename = "self")]
@@ -53,6 +57,7 @@ pub struct SubscriptionLinkListLinks {
 /// what is set is written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscriptionLink {
     /// The subscription's URI.
     pub href: String,
@@ -126,4 +131,64 @@ pub(crate) fn opt_link_or_string<'de, D: Deserializer<'de>>(
         Some(Either::Plain(href)) => Some(LinkType { href }),
         Some(Either::Other(_)) | None => None,
     })
+}
+
+impl CategoryRef {
+    /// A category: the catalogue's `href`, the category's `id`, `name` and `version`.
+    pub fn new(
+        href: impl Into<String>,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            href: href.into(),
+            id: id.into(),
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+}
+
+impl SubscriptionLinkList {
+    /// The list at `self_href`, linking to `subscriptions`.
+    pub fn new(self_href: impl Into<String>, subscriptions: Vec<SubscriptionLink>) -> Self {
+        Self {
+            links: SubscriptionLinkListLinks::new(LinkType::new(self_href), subscriptions),
+        }
+    }
+}
+
+impl SubscriptionLinkListLinks {
+    /// The list's own link and one link per subscription.
+    pub fn new(self_: LinkType, subscriptions: Vec<SubscriptionLink>) -> Self {
+        Self {
+            self_,
+            subscriptions,
+        }
+    }
+}
+
+impl SubscriptionLink {
+    /// A link to the subscription at `href`, its type not given.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self {
+            href: href.into(),
+            ..Self::default()
+        }
+    }
+
+    /// With its type as MEC 011 2.1.1 writes it (`rel`).
+    #[must_use]
+    pub fn with_rel(mut self, rel: impl Into<String>) -> Self {
+        self.rel = Some(rel.into());
+        self
+    }
+
+    /// With its type as MEC 011 3.x writes it (`subscriptionType`).
+    #[must_use]
+    pub fn with_subscription_type(mut self, subscription_type: impl Into<String>) -> Self {
+        self.subscription_type = Some(subscription_type.into());
+        self
+    }
 }

@@ -18,6 +18,7 @@ mec_core::wire_enum! {
 /// ETags hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DnsRule {
     /// The rule id.
     pub dns_rule_id: String,
@@ -33,4 +34,37 @@ pub struct DnsRule {
     /// Whether the rule is in force (EdgeGallery may omit it: ACTIVE).
     #[serde(default)]
     pub state: RuleState,
+}
+
+impl DnsRule {
+    /// An active rule answering `domain_name` with `ip_address`, which never expires.
+    pub fn new(
+        dns_rule_id: impl Into<String>,
+        domain_name: impl Into<String>,
+        ip_address_type: IpAddressType,
+        ip_address: impl Into<String>,
+    ) -> Self {
+        Self {
+            dns_rule_id: dns_rule_id.into(),
+            domain_name: domain_name.into(),
+            ip_address_type,
+            ip_address: ip_address.into(),
+            ttl: None,
+            state: RuleState::default(),
+        }
+    }
+
+    /// With a time to live, in seconds.
+    #[must_use]
+    pub fn with_ttl(mut self, seconds: u32) -> Self {
+        self.ttl = Some(seconds);
+        self
+    }
+
+    /// In `state`.
+    #[must_use]
+    pub fn with_state(mut self, state: RuleState) -> Self {
+        self.state = state;
+        self
+    }
 }

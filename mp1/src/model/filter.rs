@@ -12,6 +12,7 @@ use mec_core::server::ApiError;
 /// parameters are refused, as ETSI's conformance tests expect (TC_MEC_SRV_SAQ_001_BR).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub struct ServiceFilter {
     /// `ser_instance_id`: only these service instances.
     pub ser_instance_ids: Vec<String>,

@@ -8,6 +8,7 @@ mod app_support;
 mod common;
 mod dns_rules;
 mod filter;
+mod ids;
 mod notifications;
 mod registrations;
 mod services;
@@ -22,6 +23,7 @@ pub use common::{
 };
 pub use dns_rules::*;
 pub use filter::ServiceFilter;
+pub use ids::{AppInstanceId, RuleId, SerInstanceId, ServiceId, SubscriptionId};
 pub use mec_core::{ProblemDetails, TimeStamp};
 pub use notifications::*;
 pub use registrations::*;

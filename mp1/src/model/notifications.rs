@@ -29,6 +29,7 @@ mec_core::wire_enum! {
 /// One changed service in a [`ServiceAvailabilityNotification`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceReference {
     /// A link to the service (EdgeGallery sends `{}` on REMOVED, read as `None`).
     #[serde(
@@ -49,6 +50,7 @@ pub struct ServiceReference {
 
 /// The `_links` of a service availability notification.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionNotificationLinks {
     /// The subscription that caused it.
     #[serde(deserialize_with = "link_or_string")]
@@ -58,6 +60,7 @@ pub struct SubscriptionNotificationLinks {
 /// Services became available, changed or went away (`ServiceAvailabilityNotification`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceAvailabilityNotification {
     /// Always [`SER_AVAILABILITY_NOTIFICATION_TYPE`].
     pub notification_type: String,
@@ -72,6 +75,7 @@ pub struct ServiceAvailabilityNotification {
 /// into [`LinkType`] either way.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppTerminationNotificationLinks {
     /// The subscription that caused it.
     #[serde(deserialize_with = "link_or_string")]
@@ -88,6 +92,7 @@ pub struct AppTerminationNotificationLinks {
 /// The app is about to be terminated (`AppTerminationNotification`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppTerminationNotification {
     /// Always [`APP_TERMINATION_NOTIFICATION_TYPE`].
     pub notification_type: String,
@@ -136,6 +141,88 @@ impl<'de> Deserialize<'de> for Notification {
             other => Err(D::Error::custom(format!(
                 "notificationType: unknown notification {other:?}"
             ))),
+        }
+    }
+}
+
+impl ServiceReference {
+    /// The service `ser_instance_id` named `ser_name`, in `state` after `change_type`, without a link.
+    pub fn new(
+        ser_name: impl Into<String>,
+        ser_instance_id: impl Into<String>,
+        state: ServiceState,
+        change_type: ChangeType,
+    ) -> Self {
+        Self {
+            link: None,
+            ser_name: ser_name.into(),
+            ser_instance_id: ser_instance_id.into(),
+            state,
+            change_type,
+        }
+    }
+
+    /// With a link to the service.
+    #[must_use]
+    pub fn with_link(mut self, href: impl Into<String>) -> Self {
+        self.link = Some(LinkType::new(href));
+        self
+    }
+}
+
+impl SubscriptionNotificationLinks {
+    /// Links to the subscription at `subscription_href`.
+    pub fn new(subscription_href: impl Into<String>) -> Self {
+        Self {
+            subscription: LinkType::new(subscription_href),
+        }
+    }
+}
+
+impl ServiceAvailabilityNotification {
+    /// A notification for the subscription at `subscription_href` about `service_references`.
+    pub fn new(
+        subscription_href: impl Into<String>,
+        service_references: Vec<ServiceReference>,
+    ) -> Self {
+        Self {
+            notification_type: SER_AVAILABILITY_NOTIFICATION_TYPE.to_owned(),
+            service_references,
+            links: SubscriptionNotificationLinks::new(subscription_href),
+        }
+    }
+}
+
+impl AppTerminationNotificationLinks {
+    /// Links to the subscription at `subscription_href`, without a confirmation link.
+    pub fn new(subscription_href: impl Into<String>) -> Self {
+        Self {
+            subscription: LinkType::new(subscription_href),
+            confirm_termination: None,
+        }
+    }
+
+    /// With where the app confirms its termination.
+    #[must_use]
+    pub fn with_confirm_termination(mut self, href: impl Into<String>) -> Self {
+        self.confirm_termination = Some(LinkType::new(href));
+        self
+    }
+}
+
+impl AppTerminationNotification {
+    /// A notification that the app is about to be stopped or terminated, with `max_graceful_timeout` seconds
+    /// to shut down.
+    pub fn new(
+        operation_action: OperationAction,
+        max_graceful_timeout: u32,
+        links: AppTerminationNotificationLinks,
+    ) -> Self {
+        Self {
+            notification_type: APP_TERMINATION_NOTIFICATION_TYPE.to_owned(),
+            operation_action,
+            max_graceful_timeout,
+            links,
         }
     }
 }

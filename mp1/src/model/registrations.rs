@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A transport an app can use (`TransportDescriptor`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TransportDescriptor {
     /// Transport name.
     pub name: String,
@@ -31,6 +32,7 @@ pub struct TransportDescriptor {
 /// A transport an app depends on (`TransportDependency`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TransportDependency {
     /// The transport.
     pub transport: TransportDescriptor,
@@ -45,6 +47,7 @@ pub struct TransportDependency {
 /// A service an app depends on (`ServiceDependency`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceDependency {
     /// Service name.
     pub ser_name: String,
@@ -72,6 +75,7 @@ pub struct ServiceDependency {
 /// A platform feature an app depends on (`FeatureDependency`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct FeatureDependency {
     /// Feature name.
     pub feature_name: String,
@@ -82,6 +86,7 @@ pub struct FeatureDependency {
 /// An app registering itself with the MEP (`AppInfo`, MEC 011 3.x).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppInfo {
     /// App name (the only required member).
     pub app_name: String,
@@ -142,4 +147,131 @@ pub struct AppInfo {
     /// Its EAS profile (3GPP TS 29.558), kept as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_profile: Option<serde_json::Value>,
+}
+
+impl TransportDescriptor {
+    /// The transport `name` of kind `type_`, speaking `protocol` `version`, without security.
+    pub fn new(
+        name: impl Into<String>,
+        type_: TransportType,
+        protocol: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            type_,
+            protocol: protocol.into(),
+            version: version.into(),
+            security: SecurityInfo::default(),
+            impl_specific_info: None,
+        }
+    }
+
+    /// With a description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// With its security.
+    #[must_use]
+    pub fn with_security(mut self, security: SecurityInfo) -> Self {
+        self.security = security;
+        self
+    }
+}
+
+impl TransportDependency {
+    /// A dependency on `transport` with the serializers the app can use over it.
+    pub fn new(transport: TransportDescriptor, serializers: Vec<SerializerType>) -> Self {
+        Self {
+            transport,
+            serializers,
+            labels: Vec::new(),
+        }
+    }
+}
+
+impl ServiceDependency {
+    /// A dependency on the service `ser_name` `version`.
+    pub fn new(ser_name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            ser_name: ser_name.into(),
+            ser_category: None,
+            version: version.into(),
+            ser_transport_dependencies: Vec::new(),
+            requested_permissions: None,
+        }
+    }
+
+    /// With the service's category.
+    #[must_use]
+    pub fn with_category(mut self, category: CategoryRef) -> Self {
+        self.ser_category = Some(category);
+        self
+    }
+
+    /// With one more transport the app can use with it.
+    #[must_use]
+    pub fn with_transport_dependency(mut self, dependency: TransportDependency) -> Self {
+        self.ser_transport_dependencies.push(dependency);
+        self
+    }
+}
+
+impl FeatureDependency {
+    /// A dependency on the feature `feature_name` `version`.
+    pub fn new(feature_name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            feature_name: feature_name.into(),
+            version: version.into(),
+        }
+    }
+}
+
+impl AppInfo {
+    /// The registration of the app `app_name`, every other member absent.
+    pub fn new(app_name: impl Into<String>) -> Self {
+        Self {
+            app_name: app_name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// With its provider.
+    #[must_use]
+    pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
+        self.app_provider = Some(provider.into());
+        self
+    }
+
+    /// With its app instance id (when MEC management instantiated it).
+    #[must_use]
+    pub fn with_app_instance_id(mut self, app_instance_id: impl Into<String>) -> Self {
+        self.app_instance_id = Some(app_instance_id.into());
+        self
+    }
+
+    /// With its app descriptor id.
+    #[must_use]
+    pub fn with_app_d_id(mut self, app_d_id: impl Into<String>) -> Self {
+        self.app_d_id = Some(app_d_id.into());
+        self
+    }
+
+    /// With where it is reached.
+    #[must_use]
+    pub fn with_endpoint(mut self, endpoint: EndPointInfo) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// With one more service it requires.
+    #[must_use]
+    pub fn with_service_required(mut self, dependency: ServiceDependency) -> Self {
+        self.app_service_required.push(dependency);
+        self
+    }
 }

@@ -86,6 +86,7 @@ mec_core::wire_enum! {
 /// OAuth 2.0 parameters of a transport (`OAuth2Info`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct OAuth2Info {
     /// The grant types supported.
     #[serde(default, deserialize_with = "null_as_empty")]
@@ -97,6 +98,7 @@ pub struct OAuth2Info {
 
 /// Security of a transport (`SecurityInfo`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SecurityInfo {
     /// OAuth 2.0 parameters.
     #[serde(
@@ -112,6 +114,7 @@ pub struct SecurityInfo {
 
 /// A host and port (`EndPointInfo.Address`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Address {
     /// Host name or IP address.
     pub host: String,
@@ -188,6 +191,7 @@ impl<'de> Deserialize<'de> for EndPointInfo {
 /// A transport a service is offered over (`TransportInfo`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TransportInfo {
     /// Transport id.
     pub id: String,
@@ -238,10 +242,39 @@ impl TransportInfo {
         }
     }
 
+    /// A transport with its required members, no description and no security.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        type_: TransportType,
+        protocol: impl Into<String>,
+        version: impl Into<String>,
+        endpoint: EndPointInfo,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            description: None,
+            type_,
+            protocol: protocol.into(),
+            version: version.into(),
+            endpoint,
+            security: SecurityInfo::default(),
+            impl_specific_info: None,
+        }
+    }
+
     /// Sets the id.
     #[must_use]
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = id.into();
+        self
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
         self
     }
 
@@ -266,6 +299,7 @@ impl Blank for TransportInfo {
 /// The `self` link of a service. ETSI writes `{"href": ..}`; EdgeGallery puts the liveness URI here as
 /// `{"liveness": ".."}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceSelfLink {
     /// The service's URI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -278,6 +312,7 @@ pub struct ServiceSelfLink {
 /// The `_links` of a service (MEC 011 2.2.1+; "shall be absent in HTTP requests").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceLinks {
     /// The service itself.
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
@@ -299,6 +334,7 @@ pub struct ServiceLinks {
 /// own, without copying it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceInfo {
     /// Service instance id, assigned by the MEP.
     #[serde(default)]
@@ -408,6 +444,41 @@ impl ServiceInfo {
         self
     }
 
+    /// Sets the service instance id (which the MEP assigns on registration).
+    #[must_use]
+    pub fn with_ser_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.ser_instance_id = Some(id.into());
+        self
+    }
+
+    /// Sets the scope of locality.
+    #[must_use]
+    pub fn with_scope_of_locality(mut self, scope: LocalityType) -> Self {
+        self.scope_of_locality = Some(scope);
+        self
+    }
+
+    /// Sets whether only local apps may consume it.
+    #[must_use]
+    pub fn with_consumed_local_only(mut self, local_only: bool) -> Self {
+        self.consumed_local_only = Some(local_only);
+        self
+    }
+
+    /// Sets whether it is local to the app's MEC host.
+    #[must_use]
+    pub fn with_is_local(mut self, is_local: bool) -> Self {
+        self.is_local = Some(is_local);
+        self
+    }
+
+    /// Sets the links (which a MEP sends, and requests leave out).
+    #[must_use]
+    pub fn with_links(mut self, links: ServiceLinks) -> Self {
+        self.links = Some(links);
+        self
+    }
+
     /// The URI heartbeats go to: ETSI's `_links.liveness.href`, else EdgeGallery's `_links.self.liveness`.
     pub fn liveness_uri(&self) -> Option<&str> {
         let links = self.links.as_ref()?;
@@ -423,10 +494,10 @@ impl ServiceInfo {
 /// services shared writes each with the links of the request it answers, without copying the service.
 ///
 /// ```
-/// use mec_mp1::model::{LinkType, ServiceInfo, ServiceLinks, ServiceView, SerializerType, ServiceState};
+/// use mec_mp1::model::{ServiceInfo, ServiceLinks, ServiceView, SerializerType, ServiceState};
 ///
 /// let service = ServiceInfo::new("rnis".into(), "1.0".into(), ServiceState::Active, SerializerType::Json);
-/// let links = ServiceLinks { liveness: Some(LinkType { href: "http://mep/liveness".into() }), ..Default::default() };
+/// let links = ServiceLinks::default().with_liveness("http://mep/liveness");
 /// let json = serde_json::to_value(ServiceView::new(&service).links(Some(&links))).unwrap();
 /// assert_eq!(json["_links"]["liveness"]["href"], "http://mep/liveness");
 /// assert_eq!(serde_json::to_value(&service).unwrap(), serde_json::to_value(ServiceView::new(&service)).unwrap());
@@ -503,6 +574,7 @@ impl Serialize for ServiceInfo {
 /// A service's liveness (`ServiceLivenessInfo`, 2.2.1+).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServiceLivenessInfo {
     /// The service state.
     pub state: ServiceState,
@@ -514,16 +586,104 @@ pub struct ServiceLivenessInfo {
 
 /// A heartbeat (`ServiceLivenessUpdate`): `{"state": "ACTIVE"}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceLivenessUpdate {
     /// Must be `ACTIVE`.
     pub state: ServiceState,
 }
 
 impl ServiceLivenessUpdate {
+    /// A liveness update to `state` (a MEP accepts only `ACTIVE`: see [`active`](Self::active)).
+    pub fn new(state: ServiceState) -> Self {
+        Self { state }
+    }
+
     /// The one valid heartbeat.
     pub fn active() -> Self {
         Self {
             state: ServiceState::Active,
+        }
+    }
+}
+
+impl OAuth2Info {
+    /// The grant types supported and the token endpoint.
+    pub fn new(grant_types: Vec<GrantType>, token_endpoint: Option<String>) -> Self {
+        Self {
+            grant_types,
+            token_endpoint,
+        }
+    }
+}
+
+impl SecurityInfo {
+    /// OAuth 2.0 security, no extensions.
+    pub fn oauth2(info: OAuth2Info) -> Self {
+        Self {
+            o_auth2_info: Some(info),
+            extensions: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Address {
+    /// `host:port`.
+    pub fn new(host: impl Into<String>, port: u32) -> Self {
+        Self {
+            host: host.into(),
+            port,
+        }
+    }
+}
+
+impl ServiceSelfLink {
+    /// A link to the service at `href`.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self {
+            href: Some(href.into()),
+            liveness: None,
+        }
+    }
+
+    /// With the liveness URI in EdgeGallery's place.
+    #[must_use]
+    pub fn with_liveness(mut self, uri: impl Into<String>) -> Self {
+        self.liveness = Some(uri.into());
+        self
+    }
+}
+
+impl ServiceLinks {
+    /// Links to the service itself, nothing else.
+    pub fn new(self_: ServiceSelfLink) -> Self {
+        Self {
+            self_: Some(self_),
+            ..Self::default()
+        }
+    }
+
+    /// With where heartbeats go (ETSI's place).
+    #[must_use]
+    pub fn with_liveness(mut self, href: impl Into<String>) -> Self {
+        self.liveness = Some(LinkType::new(href));
+        self
+    }
+
+    /// With the owning app instance (EdgeGallery's extra member).
+    #[must_use]
+    pub fn with_app_instance_id(mut self, app_instance_id: impl Into<String>) -> Self {
+        self.app_instance_id = Some(app_instance_id.into());
+        self
+    }
+}
+
+impl ServiceLivenessInfo {
+    /// A service in `state`, last heard of at `time_stamp`, expected every `interval` seconds.
+    pub fn new(state: ServiceState, time_stamp: TimeStamp, interval: u32) -> Self {
+        Self {
+            state,
+            time_stamp,
+            interval,
         }
     }
 }

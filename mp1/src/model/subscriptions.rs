@@ -11,6 +11,7 @@ pub const APP_TERMINATION_SUBSCRIPTION_TYPE: &str = "AppTerminationNotificationS
 
 /// The `_links` of a subscription: `{"self": {"href": ..}}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionSelfLinks {
     /// The subscription itself.
     #[serde(rename = "self")]
@@ -21,6 +22,7 @@ pub struct SubscriptionSelfLinks {
 /// `serInstanceIds`, `serNames`, `serCategories`; the members given are ANDed; none given matches every service.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct FilteringCriteria {
     /// Service instance ids.
     #[serde(
@@ -58,6 +60,7 @@ pub struct FilteringCriteria {
 /// A subscription to service availability notifications (`SerAvailabilityNotificationSubscription`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SerAvailabilityNotificationSubscription {
     /// Always [`SER_AVAILABILITY_SUBSCRIPTION_TYPE`].
     pub subscription_type: String,
@@ -81,11 +84,26 @@ impl SerAvailabilityNotificationSubscription {
             filtering_criteria: None,
         }
     }
+
+    /// With the services it is about.
+    #[must_use]
+    pub fn with_filtering_criteria(mut self, criteria: FilteringCriteria) -> Self {
+        self.filtering_criteria = Some(criteria);
+        self
+    }
+
+    /// With its self link (which the MEP sets).
+    #[must_use]
+    pub fn with_self_link(mut self, href: impl Into<String>) -> Self {
+        self.links = Some(SubscriptionSelfLinks::new(href));
+        self
+    }
 }
 
 /// A subscription to app termination notifications (`AppTerminationNotificationSubscription`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppTerminationNotificationSubscription {
     /// Always [`APP_TERMINATION_SUBSCRIPTION_TYPE`].
     pub subscription_type: String,
@@ -107,5 +125,63 @@ impl AppTerminationNotificationSubscription {
             links: None,
             app_instance_id: app_instance_id.into(),
         }
+    }
+
+    /// With its self link (which the MEP sets).
+    #[must_use]
+    pub fn with_self_link(mut self, href: impl Into<String>) -> Self {
+        self.links = Some(SubscriptionSelfLinks::new(href));
+        self
+    }
+}
+
+impl SubscriptionSelfLinks {
+    /// The subscription at `href`.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self {
+            self_: LinkType::new(href),
+        }
+    }
+}
+
+impl FilteringCriteria {
+    /// No criteria: every service.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only the services with these instance ids.
+    #[must_use]
+    pub fn with_ser_instance_ids(mut self, ids: Vec<String>) -> Self {
+        self.ser_instance_ids = ids;
+        self
+    }
+
+    /// Only the services with these names.
+    #[must_use]
+    pub fn with_ser_names(mut self, names: Vec<String>) -> Self {
+        self.ser_names = names;
+        self
+    }
+
+    /// Only the services in these categories.
+    #[must_use]
+    pub fn with_ser_categories(mut self, categories: Vec<CategoryRef>) -> Self {
+        self.ser_categories = categories;
+        self
+    }
+
+    /// Only the services in these states after the change.
+    #[must_use]
+    pub fn with_states(mut self, states: Vec<ServiceState>) -> Self {
+        self.states = states;
+        self
+    }
+
+    /// Only local services (`true`) or only remote ones (`false`).
+    #[must_use]
+    pub fn with_is_local(mut self, is_local: bool) -> Self {
+        self.is_local = Some(is_local);
+        self
     }
 }

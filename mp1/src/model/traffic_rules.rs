@@ -58,6 +58,7 @@ mec_core::wire_enum! {
 /// Which traffic a rule matches (`TrafficFilter`). Addresses and ports are strings: prefixes and ranges allowed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TrafficFilter {
     /// Source addresses.
     #[serde(
@@ -167,6 +168,7 @@ mec_core::wire_enum! {
 /// A tunnel's ends (`TunnelInfo`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TunnelInfo {
     /// The kind of tunnel.
     pub tunnel_type: TunnelType,
@@ -197,6 +199,7 @@ impl Blank for TunnelInfo {
 /// Where matching traffic goes (`DestinationInterface`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DestinationInterface {
     /// The kind of interface.
     pub interface_type: InterfaceType,
@@ -235,6 +238,7 @@ pub struct DestinationInterface {
 /// A traffic rule (`TrafficRule`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TrafficRule {
     /// The rule id.
     pub traffic_rule_id: String,
@@ -291,4 +295,143 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DestinationInterfa
         }
     }
     d.deserialize_any(V)
+}
+
+impl TrafficFilter {
+    /// A filter matching every packet; narrow it with the setters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Matching these source addresses.
+    #[must_use]
+    pub fn with_src_address(mut self, addresses: Vec<String>) -> Self {
+        self.src_address = addresses;
+        self
+    }
+
+    /// Matching these destination addresses.
+    #[must_use]
+    pub fn with_dst_address(mut self, addresses: Vec<String>) -> Self {
+        self.dst_address = addresses;
+        self
+    }
+
+    /// Matching these source ports.
+    #[must_use]
+    pub fn with_src_port(mut self, ports: Vec<String>) -> Self {
+        self.src_port = ports;
+        self
+    }
+
+    /// Matching these destination ports.
+    #[must_use]
+    pub fn with_dst_port(mut self, ports: Vec<String>) -> Self {
+        self.dst_port = ports;
+        self
+    }
+
+    /// Matching these protocols.
+    #[must_use]
+    pub fn with_protocol(mut self, protocols: Vec<String>) -> Self {
+        self.protocol = protocols;
+        self
+    }
+}
+
+impl TunnelInfo {
+    /// A tunnel of kind `tunnel_type`, its ends not given.
+    pub fn new(tunnel_type: TunnelType) -> Self {
+        Self {
+            tunnel_type,
+            tunnel_dst_address: None,
+            tunnel_src_address: None,
+        }
+    }
+
+    /// With its source and destination addresses.
+    #[must_use]
+    pub fn with_addresses(mut self, src: impl Into<String>, dst: impl Into<String>) -> Self {
+        self.tunnel_src_address = Some(src.into());
+        self.tunnel_dst_address = Some(dst.into());
+        self
+    }
+}
+
+impl DestinationInterface {
+    /// An interface of kind `interface_type`, nothing else given.
+    pub fn new(interface_type: InterfaceType) -> Self {
+        Self {
+            interface_type,
+            tunnel_info: None,
+            src_mac_address: None,
+            dst_mac_address: None,
+            dst_ip_address: None,
+        }
+    }
+
+    /// An `IP` interface to `address`.
+    pub fn ip(address: impl Into<String>) -> Self {
+        Self::new(InterfaceType::Ip).with_dst_ip_address(address)
+    }
+
+    /// A `TUNNEL` interface through `tunnel`.
+    pub fn tunnel(tunnel: TunnelInfo) -> Self {
+        Self {
+            tunnel_info: Some(tunnel),
+            ..Self::new(InterfaceType::Tunnel)
+        }
+    }
+
+    /// With a destination IP address.
+    #[must_use]
+    pub fn with_dst_ip_address(mut self, address: impl Into<String>) -> Self {
+        self.dst_ip_address = Some(address.into());
+        self
+    }
+
+    /// With source and destination MAC addresses.
+    #[must_use]
+    pub fn with_mac_addresses(mut self, src: impl Into<String>, dst: impl Into<String>) -> Self {
+        self.src_mac_address = Some(src.into());
+        self.dst_mac_address = Some(dst.into());
+        self
+    }
+}
+
+impl TrafficRule {
+    /// An active rule `traffic_rule_id` doing `action` to the traffic `traffic_filter` matches, with no
+    /// destination interface (add one with [`with_dst_interface`](Self::with_dst_interface) to forward or
+    /// duplicate).
+    pub fn new(
+        traffic_rule_id: impl Into<String>,
+        filter_type: FilterType,
+        priority: u32,
+        traffic_filter: Vec<TrafficFilter>,
+        action: TrafficAction,
+    ) -> Self {
+        Self {
+            traffic_rule_id: traffic_rule_id.into(),
+            filter_type,
+            priority,
+            traffic_filter,
+            action,
+            dst_interface: Vec::new(),
+            state: RuleState::default(),
+        }
+    }
+
+    /// With one more destination interface.
+    #[must_use]
+    pub fn with_dst_interface(mut self, interface: DestinationInterface) -> Self {
+        self.dst_interface.push(interface);
+        self
+    }
+
+    /// In `state`.
+    #[must_use]
+    pub fn with_state(mut self, state: RuleState) -> Self {
+        self.state = state;
+        self
+    }
 }

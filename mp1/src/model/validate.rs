@@ -18,11 +18,22 @@ use std::net::IpAddr;
 
 /// A request body member that breaks a rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InvalidMember {
     /// The member's JSON path, e.g. `transportInfo.endpoint.addresses[0].port`.
     pub member: String,
     /// What is wrong with it.
     pub reason: String,
+}
+
+impl InvalidMember {
+    /// `member` (a JSON path) breaks a rule, `reason` says which.
+    pub fn new(member: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            member: member.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 impl fmt::Display for InvalidMember {

@@ -11,9 +11,19 @@ use std::convert::Infallible;
 /// An authentication layer (such as [`require_bearer`](super::require_bearer)) inserts it into the request's
 /// extensions; the router then refuses requests on `/applications/{appInstanceId}/...` made by another app.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Caller {
     /// The caller's app instance id.
     pub app_instance_id: String,
+}
+
+impl Caller {
+    /// The app instance `app_instance_id`.
+    pub fn new(app_instance_id: impl Into<String>) -> Self {
+        Self {
+            app_instance_id: app_instance_id.into(),
+        }
+    }
 }
 
 /// The external base URL of the server (`https://mep.example:8443`), as a server inserts it into requests'

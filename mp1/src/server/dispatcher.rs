@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, broadcast, mpsc};
 
 /// How a [`NotificationDispatcher`] delivers.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct DispatcherConfig {
     /// Deliveries in flight at once (default 16).
     pub concurrency: usize,
@@ -43,6 +44,54 @@ impl Default for DispatcherConfig {
 }
 
 impl DispatcherConfig {
+    /// The defaults (see each field).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the deliveries in flight at once.
+    #[must_use]
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Sets how many notifications may wait to be delivered.
+    #[must_use]
+    pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity;
+        self
+    }
+
+    /// Sets the time limit of one delivery attempt.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the attempts per notification, the first included.
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the first wait between attempts and the longest.
+    #[must_use]
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Accepts any TLS certificate of a callback server.
+    #[must_use]
+    pub fn with_danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.danger_accept_invalid_certs = accept;
+        self
+    }
+
     /// The wait before attempt `attempt` (2 for the first retry).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(2).min(30);
@@ -70,6 +119,7 @@ pub enum DeliveryOutcome {
 
 /// What happened to one notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeliveryReport {
     /// Where it was sent.
     pub callback: String,

@@ -22,7 +22,7 @@
 //! impl ServiceManagement for Clockwork {}
 //! impl AppSupport for Clockwork {
 //!     async fn current_time(&self, _: RequestContext) -> Result<CurrentTime, ApiError> {
-//!         Ok(CurrentTime { seconds: 1_700_000_000, nano_seconds: 0, time_source_status: TimeSourceStatus::Nontraceable })
+//!         Ok(CurrentTime::new(1_700_000_000, 0, TimeSourceStatus::Nontraceable))
 //!     }
 //! }
 //!

@@ -275,7 +275,7 @@ fn links_of(ctx: &RequestContext, app: &str, s: &ServiceInfo) -> Option<ServiceL
     let id = s.ser_instance_id.as_deref()?;
     let mut links = s.links.clone().unwrap_or_default();
     if s.liveness_interval.is_some_and(|i| i > 0) {
-        let liveness = crate::paths::liveness(app, id);
+        let liveness = crate::paths::raw::liveness(app, id);
         // EdgeGallery's mep-agent reads only `_links.self.liveness`, a path it appends to the MEP's address
         // (mep-agent `src/service/heart.go`); it is written next to ETSI's link under EdgeGallery's `/mep` layout.
         if ctx.base_path == EDGEGALLERY_PREFIX {
@@ -292,7 +292,7 @@ fn links_of(ctx: &RequestContext, app: &str, s: &ServiceInfo) -> Option<ServiceL
     }
     let self_link = links.self_.get_or_insert_with(ServiceSelfLink::default);
     if self_link.href.is_none() {
-        self_link.href = Some(ctx.href(&crate::paths::app_service(app, id)));
+        self_link.href = Some(ctx.href(&crate::paths::raw::app_service(app, id)));
     }
     Some(links)
 }
@@ -390,7 +390,7 @@ async fn register_service<S: ServiceManagement>(
             "the implementation returned a service without serInstanceId",
         ));
     };
-    let location = ctx.href(&crate::paths::app_service(&app, &id));
+    let location = ctx.href(&crate::paths::raw::app_service(&app, &id));
     Ok(Created::new(location, service_representation(&ctx, &app, created)).into_response())
 }
 

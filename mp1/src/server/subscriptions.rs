@@ -177,7 +177,7 @@ where
 
 /// The href of a subscription of `app` under the API `root` (`/mec_service_mgmt/v1`, `/mec_app_support/v1`).
 fn subscription_href(ctx: &RequestContext, root: &str, app: &str, id: &str) -> String {
-    ctx.href(&crate::paths::subscription(root, app, id))
+    ctx.href(&crate::paths::raw::subscription(root, app, id))
 }
 
 /// The link list of an app's subscriptions of one type (`rel` for 2.1.1 readers, `subscriptionType` for 3.x).
@@ -191,7 +191,7 @@ fn link_list(
     SubscriptionLinkList {
         links: SubscriptionLinkListLinks {
             self_: LinkType {
-                href: ctx.href(&crate::paths::subscriptions(root, app)),
+                href: ctx.href(&crate::paths::raw::subscriptions(root, app)),
             },
             subscriptions: ids
                 .iter()

@@ -86,14 +86,10 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        None => Seed {
-            apps: vec![AppInstance {
-                access_key: Some(DEMO_AK.to_owned()),
-                secret_key: Some(DEMO_SK.to_owned()),
-                ..AppInstance::new(DEMO_APP)
-            }],
-            ..Seed::default()
-        },
+        None => Seed::new().with_app(
+            AppInstance::new(DEMO_APP)
+                .with_credentials(&mec_core::signature::Credentials::new(DEMO_AK, DEMO_SK)),
+        ),
     };
     if args.check {
         return match seed.dry_run().await {

@@ -31,8 +31,8 @@ use mec_mep::server::{self, HttpLimits, Mm5Access, Mp1Options, StatusSections};
 use mec_mep::store::{MemoryStore, Store};
 use mec_mep::{Engine, EngineConfig};
 use mec_mp1::model::{
-    AppTerminationNotificationSubscription, DnsRule, EndPointInfo, GrantType, OAuth2Info,
-    SecurityInfo, ServiceInfo, ServiceState, TrafficRule, TransportInfo, TransportType,
+    AppTerminationNotificationSubscription, DnsRule, GrantType, OAuth2Info, SecurityInfo,
+    ServiceInfo, ServiceState, TrafficRule, TransportInfo,
 };
 pub(crate) use recorder::Recorder;
 #[cfg(feature = "appstore")]
@@ -460,23 +460,15 @@ struct Parts {
 
 /// The transport EdgeGallery's MEP offers: REST over HTTP with MEP-auth tokens.
 fn default_transports(base_url: &str) -> Vec<TransportInfo> {
-    vec![TransportInfo {
-        id: "0f4a39a1f1f84a9c9f5e8b6d2c7e3a10".to_owned(),
-        name: "REST".to_owned(),
-        description: Some("REST API".to_owned()),
-        type_: TransportType::RestHttp,
-        protocol: "HTTP".to_owned(),
-        version: "2.0".to_owned(),
-        endpoint: EndPointInfo::Uris(vec![format!("{base_url}/mep")]),
-        security: SecurityInfo {
-            o_auth2_info: Some(OAuth2Info {
-                grant_types: vec![GrantType::Oauth2ClientCredentials],
-                token_endpoint: Some(format!("{base_url}{TOKEN_PATH}")),
-            }),
-            ..SecurityInfo::default()
-        },
-        impl_specific_info: None,
-    }]
+    vec![
+        TransportInfo::rest_http(format!("{base_url}/mep"))
+            .with_id("0f4a39a1f1f84a9c9f5e8b6d2c7e3a10")
+            .with_description("REST API")
+            .with_security(SecurityInfo::oauth2(OAuth2Info::new(
+                vec![GrantType::Oauth2ClientCredentials],
+                Some(format!("{base_url}{TOKEN_PATH}")),
+            ))),
+    ]
 }
 
 /// A MEP served on 127.0.0.1 for tests and local development: the production engine (`mec-mep`) on a memory

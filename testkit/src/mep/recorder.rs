@@ -13,6 +13,7 @@ use std::time::Duration;
 
 /// One request the mock received, with the status it answered.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// The HTTP method.
     pub method: Method,
@@ -268,6 +269,7 @@ pub struct ExpectationStatus {
 /// An unmet expectation, with what was received instead.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{report}")]
+#[non_exhaustive]
 pub struct VerificationError {
     /// A readable report: each failed expectation and every request received.
     pub report: String,

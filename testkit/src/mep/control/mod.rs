@@ -96,10 +96,7 @@ impl Shared {
     }
 
     pub(crate) async fn add_app(&self, app: AppInstance) -> Result<Credentials, ApiError> {
-        let mut seed = Seed {
-            apps: vec![app],
-            transports: None,
-        };
+        let mut seed = Seed::new().with_app(app);
         let provisioned = seed.apply(&self.engine).await?;
         let mut apps = lock(&self.apps);
         for (id, creds) in &provisioned {
