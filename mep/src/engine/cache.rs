@@ -609,12 +609,7 @@ mod tests {
 
     fn put_service(cache: &mut Cache, id: &str, owner: &str, name: &str, revision: Revision) {
         let mut info = ServiceInfo::rest_http(name, "1.0", format!("http://10.0.0.1/{id}"))
-            .with_category(CategoryRef {
-                href: "/catalogue".to_owned(),
-                id: "cat".to_owned(),
-                name: "category".to_owned(),
-                version: "v1".to_owned(),
-            });
+            .with_category(CategoryRef::new("/catalogue", "cat", "category", "v1"));
         info.links = Some(super::super::service_mgmt::owner_links(owner));
         let record = ServiceRecord::new(Arc::new(info), TimeStamp::from(std::time::UNIX_EPOCH));
         let entry = Entry {

@@ -58,6 +58,7 @@ pub enum AppState {
 /// An app instance as the engine keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AppRecord {
     /// Where it is in its life.
     pub state: AppState,
@@ -100,6 +101,7 @@ impl Default for AppRecord {
 /// An app instance's AK/SK.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CredentialRecord {
     /// The app instance the key belongs to.
     pub app_instance_id: String,
@@ -240,6 +242,7 @@ impl SubscriptionBody {
 /// A subscription and what its notifications' links need.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscriptionRecord {
     /// The subscribing app instance.
     pub app_instance_id: String,
