@@ -5,7 +5,6 @@
 //! server sends, not an error its caller handles.
 
 use crate::model::TaskProgress;
-use mec_core::ProblemDetails;
 use std::time::Duration;
 
 /// The HTTP client's error, the payload of [`Error::Http`].
@@ -48,74 +47,11 @@ impl From<HttpError> for Error {
 }
 
 impl Error {
-    /// The HTTP client's error, when an HTTP call failed.
-    pub fn http(&self) -> Option<&HttpError> {
-        match self {
-            Self::Http(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// The HTTP status, when the MEP answered.
-    pub fn status(&self) -> Option<u16> {
-        self.http().and_then(HttpError::status)
-    }
-
-    /// The MEP's problem details, when it answered an error.
-    pub fn problem(&self) -> Option<&ProblemDetails> {
-        self.http().and_then(HttpError::problem)
-    }
-
-    /// 400: the MEP found the request (or the configuration) malformed.
-    pub fn is_bad_request(&self) -> bool {
-        self.http().is_some_and(HttpError::is_bad_request)
-    }
-
-    /// 401: the credentials or token were refused.
-    pub fn is_unauthorized(&self) -> bool {
-        self.http().is_some_and(HttpError::is_unauthorized)
-    }
-
-    /// 403: the caller may not do this.
-    pub fn is_forbidden(&self) -> bool {
-        self.http().is_some_and(HttpError::is_forbidden)
-    }
-
-    /// 404: the resource (app instance, configuration, task, capability) does not exist.
-    pub fn is_not_found(&self) -> bool {
-        self.http().is_some_and(HttpError::is_not_found)
-    }
-
-    /// 409: the resource is not in a state that allows this (a configuration that exists already).
-    pub fn is_conflict(&self) -> bool {
-        self.http().is_some_and(HttpError::is_conflict)
-    }
-
-    /// 412: a precondition failed.
-    pub fn is_precondition_failed(&self) -> bool {
-        self.http().is_some_and(HttpError::is_precondition_failed)
-    }
-
-    /// Whether the request did not reach the MEP or its answer did not come back (connection, TLS, broken
-    /// connection, timeout).
-    pub fn is_transport(&self) -> bool {
-        self.http().is_some_and(HttpError::is_transport)
-    }
-
-    /// Whether a request timed out (a task that did not finish in time is
-    /// [`is_task_timed_out`](Self::is_task_timed_out)).
-    pub fn is_timeout(&self) -> bool {
-        self.http().is_some_and(HttpError::is_timeout)
-    }
+    mec_core::http_error_methods!("the MEP");
 
     /// Whether [`Client::wait_for_task`](crate::Client::wait_for_task) gave up waiting.
     pub fn is_task_timed_out(&self) -> bool {
         matches!(self, Self::TaskTimedOut { .. })
-    }
-
-    /// Whether the MEP answered success with a body that does not decode.
-    pub fn is_decode(&self) -> bool {
-        matches!(self, Self::Http(HttpError::Decode { .. }))
     }
 
     /// Whether the request was refused before it was sent: an invalid header, body or base URL.
@@ -145,6 +81,7 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mec_core::ProblemDetails;
     use mec_core::client::TransportErrorKind;
 
     fn api(status: u16) -> Error {

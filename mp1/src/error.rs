@@ -6,7 +6,6 @@
 //! server sends, not an error its caller handles.
 
 use crate::model::InvalidMember;
-use mec_core::ProblemDetails;
 use std::net::SocketAddr;
 
 /// The HTTP client's error, the payload of [`Error::Http`].
@@ -73,69 +72,7 @@ impl From<InvalidMember> for Error {
 }
 
 impl Error {
-    /// The HTTP client's error, when an HTTP call failed.
-    pub fn http(&self) -> Option<&HttpError> {
-        match self {
-            Self::Http(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// The HTTP status, when the MEP answered.
-    pub fn status(&self) -> Option<u16> {
-        self.http().and_then(HttpError::status)
-    }
-
-    /// The MEP's problem details, when it answered an error.
-    pub fn problem(&self) -> Option<&ProblemDetails> {
-        self.http().and_then(HttpError::problem)
-    }
-
-    /// 400: the MEP found the request malformed.
-    pub fn is_bad_request(&self) -> bool {
-        self.http().is_some_and(HttpError::is_bad_request)
-    }
-
-    /// 401: the credentials or token were refused.
-    pub fn is_unauthorized(&self) -> bool {
-        self.http().is_some_and(HttpError::is_unauthorized)
-    }
-
-    /// 403: the caller may not do this.
-    pub fn is_forbidden(&self) -> bool {
-        self.http().is_some_and(HttpError::is_forbidden)
-    }
-
-    /// 404: the resource does not exist.
-    pub fn is_not_found(&self) -> bool {
-        self.http().is_some_and(HttpError::is_not_found)
-    }
-
-    /// 409: the resource is not in a state that allows this.
-    pub fn is_conflict(&self) -> bool {
-        self.http().is_some_and(HttpError::is_conflict)
-    }
-
-    /// 412: the `If-Match` precondition failed (someone else changed the resource).
-    pub fn is_precondition_failed(&self) -> bool {
-        self.http().is_some_and(HttpError::is_precondition_failed)
-    }
-
-    /// Whether the request did not reach the MEP or its answer did not come back (connection, TLS, broken
-    /// connection, timeout).
-    pub fn is_transport(&self) -> bool {
-        self.http().is_some_and(HttpError::is_transport)
-    }
-
-    /// Whether a request timed out.
-    pub fn is_timeout(&self) -> bool {
-        self.http().is_some_and(HttpError::is_timeout)
-    }
-
-    /// Whether the MEP answered success with a body that does not decode.
-    pub fn is_decode(&self) -> bool {
-        matches!(self, Self::Http(HttpError::Decode { .. }))
-    }
+    mec_core::http_error_methods!("the MEP");
 
     /// Whether getting a token failed in a way the MEP did not report (a malformed token answer); a refused
     /// token is [`is_unauthorized`](Self::is_unauthorized).
@@ -193,6 +130,7 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mec_core::ProblemDetails;
     use mec_core::client::TransportErrorKind;
 
     fn api(status: u16) -> Error {

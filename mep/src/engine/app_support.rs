@@ -1,6 +1,7 @@
 //! The application support API (MEC 011 clause 7.2) over the engine: rules, readiness, termination, timing and
 //! 3.x registrations; and the termination of app instances.
 
+use super::cache::{Cache, RuleMap};
 use super::records::*;
 use super::{Engine, Event, json, new_id, not_found};
 use crate::store::Txn;
@@ -200,6 +201,81 @@ impl Engine {
     fn rule_key(&self, kind: &str, app: &str, id: &str) -> String {
         self.key(&format!("{kind}{app}/{id}"))
     }
+
+    /// An app instance's rules of one kind.
+    fn list_rules<R: StoredRule>(&self, app: &str) -> Result<Vec<R>, ApiError> {
+        let cache = self.read();
+        Self::usable_app(&cache, app)?;
+        Ok(R::of(&cache)
+            .get(app)
+            .map(|r| r.values().map(|v| v.value.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    /// One rule of an app instance.
+    fn get_rule<R: StoredRule>(&self, app: &str, id: &str) -> Result<R, ApiError> {
+        let cache = self.read();
+        Self::usable_app(&cache, app)?;
+        R::of(&cache)
+            .get(app)
+            .and_then(|r| r.get(id))
+            .map(|r| r.value.clone())
+            .ok_or_else(|| not_found(R::NAME, id))
+    }
+
+    /// Replaces an existing rule, after the `If-Match` check and `check` (given the stored rule), in one step.
+    async fn update_rule<R: StoredRule>(
+        &self,
+        ctx: &RequestContext,
+        app: &str,
+        id: &str,
+        rule: &R,
+        check: impl Fn(&Cache, &R) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        self.transact(|cache, _| {
+            Self::usable_app(cache, app)?;
+            let stored = R::of(cache)
+                .get(app)
+                .and_then(|r| r.get(id))
+                .ok_or_else(|| not_found(R::NAME, id))?;
+            if let Some(if_match) = &ctx.if_match {
+                check_if_match(if_match, &stored.value)?;
+            }
+            check(cache, &stored.value)?;
+            let key = self.rule_key(R::KEYS, app, id);
+            let txn = Txn::new()
+                .when_revision(key.clone(), stored.revision)
+                .put(key, json(rule)?);
+            Ok((txn, ()))
+        })
+        .await
+    }
+}
+
+/// A kind of rule an app instance has (traffic, DNS): where the engine keeps it.
+trait StoredRule: Clone + serde::Serialize {
+    /// Its keys' prefix in the store.
+    const KEYS: &'static str;
+    /// What a 404 calls it.
+    const NAME: &'static str;
+    /// The cached rules of this kind, per app instance.
+    fn of(cache: &Cache) -> &RuleMap<Self>;
+}
+
+impl StoredRule for TrafficRule {
+    const KEYS: &'static str = TRAFFIC_RULES;
+    const NAME: &'static str = "traffic rule";
+    fn of(cache: &Cache) -> &RuleMap<Self> {
+        &cache.traffic_rules
+    }
+}
+
+impl StoredRule for DnsRule {
+    const KEYS: &'static str = DNS_RULES;
+    const NAME: &'static str = "DNS rule";
+    fn of(cache: &Cache) -> &RuleMap<Self> {
+        &cache.dns_rules
+    }
 }
 
 impl AppSupport for Engine {
@@ -219,13 +295,7 @@ impl AppSupport for Engine {
         _: RequestContext,
         app: String,
     ) -> Result<Vec<TrafficRule>, ApiError> {
-        let cache = self.read();
-        Self::usable_app(&cache, &app)?;
-        Ok(cache
-            .traffic_rules
-            .get(&app)
-            .map(|r| r.values().map(|v| v.value.clone()).collect())
-            .unwrap_or_default())
+        self.list_rules(&app)
     }
 
     async fn get_traffic_rule(
@@ -234,14 +304,7 @@ impl AppSupport for Engine {
         app: String,
         id: String,
     ) -> Result<TrafficRule, ApiError> {
-        let cache = self.read();
-        Self::usable_app(&cache, &app)?;
-        cache
-            .traffic_rules
-            .get(&app)
-            .and_then(|r| r.get(&id))
-            .map(|r| r.value.clone())
-            .ok_or_else(|| not_found("traffic rule", &id))
+        self.get_rule(&app, &id)
     }
 
     async fn update_traffic_rule(
@@ -251,23 +314,8 @@ impl AppSupport for Engine {
         id: String,
         rule: TrafficRule,
     ) -> Result<TrafficRule, ApiError> {
-        self.transact(|cache, _| {
-            Self::usable_app(cache, &app)?;
-            let stored = cache
-                .traffic_rules
-                .get(&app)
-                .and_then(|r| r.get(&id))
-                .ok_or_else(|| not_found("traffic rule", &id))?;
-            if let Some(if_match) = &ctx.if_match {
-                check_if_match(if_match, &stored.value)?;
-            }
-            let key = self.rule_key(TRAFFIC_RULES, &app, &id);
-            let txn = Txn::new()
-                .when_revision(key.clone(), stored.revision)
-                .put(key, json(&rule)?);
-            Ok((txn, ()))
-        })
-        .await?;
+        self.update_rule(&ctx, &app, &id, &rule, |_, _| Ok(()))
+            .await?;
         self.emit(Event::TrafficRuleUpdated {
             app_instance_id: app,
             traffic_rule_id: id,
@@ -280,13 +328,7 @@ impl AppSupport for Engine {
         _: RequestContext,
         app: String,
     ) -> Result<Vec<DnsRule>, ApiError> {
-        let cache = self.read();
-        Self::usable_app(&cache, &app)?;
-        Ok(cache
-            .dns_rules
-            .get(&app)
-            .map(|r| r.values().map(|v| v.value.clone()).collect())
-            .unwrap_or_default())
+        self.list_rules(&app)
     }
 
     async fn get_dns_rule(
@@ -295,14 +337,7 @@ impl AppSupport for Engine {
         app: String,
         id: String,
     ) -> Result<DnsRule, ApiError> {
-        let cache = self.read();
-        Self::usable_app(&cache, &app)?;
-        cache
-            .dns_rules
-            .get(&app)
-            .and_then(|r| r.get(&id))
-            .map(|r| r.value.clone())
-            .ok_or_else(|| not_found("DNS rule", &id))
+        self.get_rule(&app, &id)
     }
 
     async fn update_dns_rule(
@@ -312,21 +347,9 @@ impl AppSupport for Engine {
         id: String,
         rule: DnsRule,
     ) -> Result<DnsRule, ApiError> {
-        self.transact(|cache, _| {
-            Self::usable_app(cache, &app)?;
-            let stored = cache
-                .dns_rules
-                .get(&app)
-                .and_then(|r| r.get(&id))
-                .ok_or_else(|| not_found("DNS rule", &id))?;
-            if let Some(if_match) = &ctx.if_match {
-                check_if_match(if_match, &stored.value)?;
-            }
+        self.update_rule(&ctx, &app, &id, &rule, |cache, stored| {
             // A domain name belongs to one app: the rule that had it first keeps it.
-            if !stored
-                .value
-                .domain_name
-                .eq_ignore_ascii_case(&rule.domain_name)
+            if !stored.domain_name.eq_ignore_ascii_case(&rule.domain_name)
                 && let Some(owner) = Self::owner_of_domain(cache, &rule.domain_name, &app)
             {
                 return Err(ApiError::forbidden(format!(
@@ -334,11 +357,7 @@ impl AppSupport for Engine {
                     rule.domain_name
                 )));
             }
-            let key = self.rule_key(DNS_RULES, &app, &id);
-            let txn = Txn::new()
-                .when_revision(key.clone(), stored.revision)
-                .put(key, json(&rule)?);
-            Ok((txn, ()))
+            Ok(())
         })
         .await?;
         self.emit(Event::DnsRuleUpdated {

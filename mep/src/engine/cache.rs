@@ -17,7 +17,7 @@ pub(crate) struct Versioned<T> {
 }
 
 /// Rules of one kind, per app instance, by rule id.
-type RuleMap<T> = HashMap<String, BTreeMap<String, Versioned<T>>>;
+pub(crate) type RuleMap<T> = HashMap<String, BTreeMap<String, Versioned<T>>>;
 
 /// A service in an index: ordered and compared by the id it carries, so the indexes keep no copy of it.
 #[derive(Clone, Debug)]
@@ -220,147 +220,78 @@ fn newer<T>(current: Option<&Versioned<T>>, revision: Revision) -> bool {
     current.is_none_or(|c| c.revision < revision)
 }
 
+/// The entry's record, decoded, when it is newer than what is cached.
+fn fresh<T: serde::de::DeserializeOwned>(
+    current: Option<&Versioned<T>>,
+    entry: &Entry,
+    undecodable: &mut Vec<(String, String)>,
+) -> Option<Versioned<T>> {
+    if !newer(current, entry.revision) {
+        return None;
+    }
+    decode(entry, undecodable).map(|value| Versioned {
+        value,
+        revision: entry.revision,
+    })
+}
+
 impl Cache {
     /// Applies a store entry (a put); `key` is relative to the engine's prefix.
     pub(crate) fn put(&mut self, key: &str, entry: &Entry) {
-        let rev = entry.revision;
         let u = &mut self.undecodable;
         if let Some(id) = key.strip_prefix(APPS) {
-            if newer(self.apps.get(id), rev)
-                && let Some(v) = decode(entry, u)
-            {
-                self.apps.insert(
-                    id.to_owned(),
-                    Versioned {
-                        value: v,
-                        revision: rev,
-                    },
-                );
+            if let Some(v) = fresh(self.apps.get(id), entry, u) {
+                self.apps.insert(id.to_owned(), v);
             }
         } else if let Some(ak) = key.strip_prefix(CREDENTIALS) {
-            if newer(self.credentials.get(ak), rev)
-                && let Some(v) = decode(entry, u)
-            {
-                self.credentials.insert(
-                    ak.to_owned(),
-                    Versioned {
-                        value: v,
-                        revision: rev,
-                    },
-                );
+            if let Some(v) = fresh(self.credentials.get(ak), entry, u) {
+                self.credentials.insert(ak.to_owned(), v);
             }
         } else if let Some(id) = key.strip_prefix(SERVICES) {
-            if newer(self.services.get(id), rev)
-                && let Some(mut v) = decode::<ServiceRecord>(entry, u)
-            {
-                v.restore(id);
-                self.insert_service(
-                    id,
-                    Versioned {
-                        value: v,
-                        revision: rev,
-                    },
-                );
+            if let Some(mut v) = fresh::<ServiceRecord>(self.services.get(id), entry, u) {
+                v.value.restore(id);
+                self.insert_service(id, v);
             }
         } else if let Some(id) = key.strip_prefix(SUBSCRIPTIONS) {
-            if newer(self.subscriptions.get(id), rev)
-                && let Some(v) = decode(entry, u)
-            {
-                self.subscriptions.insert(
-                    id.to_owned(),
-                    Versioned {
-                        value: Arc::new(v),
-                        revision: rev,
-                    },
-                );
+            if let Some(v) = fresh(self.subscriptions.get(id), entry, u) {
+                self.subscriptions.insert(id.to_owned(), v);
             }
         } else if let Some(id) = key.strip_prefix(CURSORS) {
-            if newer(self.cursors.get(id), rev)
-                && let Some(v) = decode(entry, u)
-            {
-                self.cursors.insert(
-                    id.to_owned(),
-                    Versioned {
-                        value: v,
-                        revision: rev,
-                    },
-                );
+            if let Some(v) = fresh(self.cursors.get(id), entry, u) {
+                self.cursors.insert(id.to_owned(), v);
             }
         } else if let Some(rest) = key.strip_prefix(TRAFFIC_RULES) {
             if let Some((app, id)) = rest.split_once('/') {
                 let rules = self.traffic_rules.entry(app.to_owned()).or_default();
-                if newer(rules.get(id), rev)
-                    && let Some(v) = decode(entry, u)
-                {
-                    rules.insert(
-                        id.to_owned(),
-                        Versioned {
-                            value: v,
-                            revision: rev,
-                        },
-                    );
+                if let Some(v) = fresh(rules.get(id), entry, u) {
+                    rules.insert(id.to_owned(), v);
                 }
             }
         } else if let Some(rest) = key.strip_prefix(DNS_RULES) {
             if let Some((app, id)) = rest.split_once('/') {
                 let rules = self.dns_rules.entry(app.to_owned()).or_default();
-                if newer(rules.get(id), rev)
-                    && let Some(v) = decode(entry, u)
-                {
-                    rules.insert(
-                        id.to_owned(),
-                        Versioned {
-                            value: v,
-                            revision: rev,
-                        },
-                    );
+                if let Some(v) = fresh(rules.get(id), entry, u) {
+                    rules.insert(id.to_owned(), v);
                 }
             }
         } else if let Some(id) = key.strip_prefix(TASKS) {
-            if newer(self.tasks.get(id), rev)
-                && let Some(v) = decode(entry, u)
-            {
-                self.tasks.insert(
-                    id.to_owned(),
-                    Versioned {
-                        value: v,
-                        revision: rev,
-                    },
-                );
+            if let Some(v) = fresh(self.tasks.get(id), entry, u) {
+                self.tasks.insert(id.to_owned(), v);
             }
         } else if let Some(id) = key.strip_prefix(TRANSPORTS) {
-            if newer(self.transports.get(id), rev)
-                && let Some(v) = decode(entry, u)
-            {
-                self.transports.insert(
-                    id.to_owned(),
-                    Versioned {
-                        value: v,
-                        revision: rev,
-                    },
-                );
+            if let Some(v) = fresh(self.transports.get(id), entry, u) {
+                self.transports.insert(id.to_owned(), v);
             }
         } else if let Some(seq) = key.strip_prefix(EVENTS) {
             if let Ok(seq) = seq.parse::<u64>()
-                && newer(self.events.get(&seq), rev)
-                && let Some(v) = decode(entry, u)
+                && let Some(v) = fresh(self.events.get(&seq), entry, u)
             {
-                self.events.insert(
-                    seq,
-                    Versioned {
-                        value: Arc::new(v),
-                        revision: rev,
-                    },
-                );
+                self.events.insert(seq, v);
             }
         } else if key == EVENT_SEQ
-            && newer(self.event_seq.as_ref(), rev)
-            && let Some(v) = decode(entry, u)
+            && let Some(v) = fresh(self.event_seq.as_ref(), entry, u)
         {
-            self.event_seq = Some(Versioned {
-                value: v,
-                revision: rev,
-            });
+            self.event_seq = Some(v);
         }
     }
 

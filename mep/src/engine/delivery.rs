@@ -68,10 +68,7 @@ impl Default for DeliveryConfig {
 impl DeliveryConfig {
     /// The wait before attempt `attempt` (2 for the first retry).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let doublings = attempt.saturating_sub(2).min(30);
-        self.initial_backoff
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_backoff)
+        mec_mp1::server::retry_backoff(self.initial_backoff, self.max_backoff, attempt)
     }
 }
 

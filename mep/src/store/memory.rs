@@ -1,9 +1,10 @@
 //! [`MemoryStore`]: the store in a map, for tests, development and single-process MEPs without persistence.
 
-use super::{Condition, Entry, LeaseId, Op, Revision, Store, StoreError, Txn, Watch, events_of};
+use super::{
+    Condition, Entry, LeaseId, LocalLeases, Op, Revision, Store, StoreError, Txn, Watch, events_of,
+};
 use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::num::NonZeroI64;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -22,16 +23,13 @@ pub struct MemoryStore {
 struct State {
     data: BTreeMap<String, Stored>,
     revision: Revision,
-    next_lease: LeaseId,
-    leases: HashMap<LeaseId, HashSet<String>>,
+    leases: LocalLeases,
 }
 
 #[derive(Debug)]
 struct Stored {
     value: Bytes,
     revision: Revision,
-    /// Leases are numbered from 1: no lease takes no room.
-    lease: Option<NonZeroI64>,
 }
 
 impl Default for MemoryStore {
@@ -76,50 +74,29 @@ pub(super) fn check(
 impl State {
     fn apply(&mut self, txn: &Txn) -> Result<(Revision, Vec<super::WatchEvent>), StoreError> {
         check(txn.conditions(), |k| self.data.get(k).map(|s| s.revision))?;
-        for op in txn.ops() {
-            if let Op::Put {
-                lease: Some(lease), ..
-            } = op
-                && !self.leases.contains_key(lease)
-            {
-                return Err(StoreError::NoLease(*lease));
-            }
-        }
+        self.leases.check(txn)?;
         self.revision += 1;
         let revision = self.revision;
         let mut deleted = HashSet::new();
         for op in txn.ops() {
             match op {
-                Op::Put { key, value, lease } => {
-                    if let Some(old) = self.data.get(key).and_then(|s| s.lease)
-                        && let Some(keys) = self.leases.get_mut(&old.get())
-                    {
-                        keys.remove(key);
-                    }
-                    if let Some(l) = lease
-                        && let Some(keys) = self.leases.get_mut(l)
-                    {
-                        keys.insert(key.clone());
-                    }
+                Op::Put { key, value, .. } => {
                     self.data.insert(
                         key.clone(),
                         Stored {
                             value: value.clone(),
                             revision,
-                            lease: lease.and_then(NonZeroI64::new),
                         },
                     );
                 }
                 Op::Delete(key) => {
-                    if let Some(old) = self.data.remove(key) {
+                    if self.data.remove(key).is_some() {
                         deleted.insert(key.clone());
-                        if let Some(keys) = old.lease.and_then(|l| self.leases.get_mut(&l.get())) {
-                            keys.remove(key);
-                        }
                     }
                 }
             }
         }
+        self.leases.track(txn);
         let events = events_of(txn.ops(), revision, &|k| deleted.contains(k));
         Ok((revision, events))
     }
@@ -165,28 +142,15 @@ impl Store for MemoryStore {
     }
 
     async fn grant_lease(&self, _ttl: Duration) -> Result<LeaseId, StoreError> {
-        let mut state = self.lock();
-        state.next_lease += 1;
-        let id = state.next_lease;
-        state.leases.insert(id, HashSet::new());
-        Ok(id)
+        Ok(self.lock().leases.grant())
     }
 
     async fn keep_alive(&self, lease: LeaseId) -> Result<(), StoreError> {
-        if self.lock().leases.contains_key(&lease) {
-            Ok(())
-        } else {
-            Err(StoreError::NoLease(lease))
-        }
+        self.lock().leases.keep_alive(lease)
     }
 
     async fn revoke_lease(&self, lease: LeaseId) -> Result<(), StoreError> {
-        let keys = self
-            .lock()
-            .leases
-            .remove(&lease)
-            .ok_or(StoreError::NoLease(lease))?;
-        let txn = keys.into_iter().fold(Txn::new(), Txn::delete);
+        let txn = self.lock().leases.revoke(lease)?;
         if !txn.is_empty() {
             self.commit(txn).await?;
         }

@@ -368,6 +368,73 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// Leases of a store that one process holds alone (memory, file): they live as long as the process, so a
+/// lease is a set of keys to delete when it is revoked.
+#[derive(Debug, Default)]
+pub(crate) struct LocalLeases {
+    next: LeaseId,
+    keys: std::collections::HashMap<LeaseId, std::collections::HashSet<String>>,
+}
+
+impl LocalLeases {
+    /// A new lease.
+    pub(crate) fn grant(&mut self) -> LeaseId {
+        self.next += 1;
+        self.keys.insert(self.next, Default::default());
+        self.next
+    }
+
+    /// Whether the lease exists.
+    pub(crate) fn keep_alive(&self, lease: LeaseId) -> Result<(), StoreError> {
+        if self.keys.contains_key(&lease) {
+            Ok(())
+        } else {
+            Err(StoreError::NoLease(lease))
+        }
+    }
+
+    /// Refuses a transaction that puts a key under a lease that does not exist.
+    pub(crate) fn check(&self, txn: &Txn) -> Result<(), StoreError> {
+        for op in txn.ops() {
+            if let Op::Put { lease: Some(l), .. } = op {
+                self.keep_alive(*l)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows a committed transaction: a put under a lease joins it, any other write leaves every lease.
+    pub(crate) fn track(&mut self, txn: &Txn) {
+        for op in txn.ops() {
+            match op {
+                Op::Put {
+                    key,
+                    lease: Some(l),
+                    ..
+                } => {
+                    self.keys.values_mut().for_each(|keys| {
+                        keys.remove(key);
+                    });
+                    if let Some(keys) = self.keys.get_mut(l) {
+                        keys.insert(key.clone());
+                    }
+                }
+                Op::Put { key, .. } | Op::Delete(key) => {
+                    self.keys.values_mut().for_each(|keys| {
+                        keys.remove(key);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Ends a lease: the transaction that deletes its keys (commit it).
+    pub(crate) fn revoke(&mut self, lease: LeaseId) -> Result<Txn, StoreError> {
+        let keys = self.keys.remove(&lease).ok_or(StoreError::NoLease(lease))?;
+        Ok(keys.into_iter().fold(Txn::new(), Txn::delete))
+    }
+}
+
 /// The writes a committed transaction made, as watchers see them.
 pub(crate) fn events_of(
     ops: &[Op],

@@ -1,10 +1,12 @@
 //! [`FileStore`]: the store in an embedded database file (redb), which survives restarts and crashes.
 
 use super::memory::check;
-use super::{Entry, LeaseId, Op, Revision, Store, StoreError, Txn, Watch, WatchEvent, events_of};
+use super::{
+    Entry, LeaseId, LocalLeases, Op, Revision, Store, StoreError, Txn, Watch, WatchEvent, events_of,
+};
 use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -31,13 +33,7 @@ struct Inner {
     events: broadcast::Sender<Arc<[WatchEvent]>>,
     /// Serializes commits with the sending of their watch events, so watchers see revisions in order.
     commit: Mutex<()>,
-    leases: Mutex<Leases>,
-}
-
-#[derive(Default)]
-struct Leases {
-    next: LeaseId,
-    keys: HashMap<LeaseId, HashSet<String>>,
+    leases: Mutex<LocalLeases>,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -81,7 +77,7 @@ impl FileStore {
                 path,
                 events: broadcast::channel(4096).0,
                 commit: Mutex::new(()),
-                leases: Mutex::new(Leases::default()),
+                leases: Mutex::new(LocalLeases::default()),
             }),
         };
         Ok(store)
@@ -144,29 +140,14 @@ impl FileStore {
     }
 
     fn track_leases(&self, txn: &Txn) {
-        let mut leases = self
-            .inner
+        self.leases().track(txn);
+    }
+
+    fn leases(&self) -> std::sync::MutexGuard<'_, LocalLeases> {
+        self.inner
             .leases
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for op in txn.ops() {
-            match op {
-                Op::Put {
-                    key,
-                    lease: Some(l),
-                    ..
-                } => {
-                    if let Some(keys) = leases.keys.get_mut(l) {
-                        keys.insert(key.clone());
-                    }
-                }
-                Op::Put { key, .. } | Op::Delete(key) => {
-                    leases.keys.values_mut().for_each(|keys| {
-                        keys.remove(key);
-                    });
-                }
-            }
-        }
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn blocking<T: Send + 'static>(
@@ -219,19 +200,7 @@ impl Store for FileStore {
     }
 
     async fn commit(&self, txn: Txn) -> Result<Revision, StoreError> {
-        for op in txn.ops() {
-            if let Op::Put { lease: Some(l), .. } = op
-                && !self
-                    .inner
-                    .leases
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .keys
-                    .contains_key(l)
-            {
-                return Err(StoreError::NoLease(*l));
-            }
-        }
+        self.leases().check(&txn)?;
         self.blocking(move |s| s.commit_blocking(&txn)).await
     }
 
@@ -240,40 +209,15 @@ impl Store for FileStore {
     }
 
     async fn grant_lease(&self, _ttl: Duration) -> Result<LeaseId, StoreError> {
-        let mut leases = self
-            .inner
-            .leases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        leases.next += 1;
-        let id = leases.next;
-        leases.keys.insert(id, HashSet::new());
-        Ok(id)
+        Ok(self.leases().grant())
     }
 
     async fn keep_alive(&self, lease: LeaseId) -> Result<(), StoreError> {
-        let leases = self
-            .inner
-            .leases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if leases.keys.contains_key(&lease) {
-            Ok(())
-        } else {
-            Err(StoreError::NoLease(lease))
-        }
+        self.leases().keep_alive(lease)
     }
 
     async fn revoke_lease(&self, lease: LeaseId) -> Result<(), StoreError> {
-        let keys = self
-            .inner
-            .leases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys
-            .remove(&lease)
-            .ok_or(StoreError::NoLease(lease))?;
-        let txn = keys.into_iter().fold(Txn::new(), Txn::delete);
+        let txn = self.leases().revoke(lease)?;
         if !txn.is_empty() {
             self.commit(txn).await?;
         }

@@ -94,11 +94,15 @@ impl DispatcherConfig {
 
     /// The wait before attempt `attempt` (2 for the first retry).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let doublings = attempt.saturating_sub(2).min(30);
-        self.initial_backoff
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_backoff)
+        retry_backoff(self.initial_backoff, self.max_backoff, attempt)
     }
+}
+
+/// The wait before notification attempt `attempt` (2 for the first retry): `initial`, doubled at each further
+/// retry, never more than `max`. The dispatcher and the `mec-mep` engine's delivery both wait so.
+pub fn retry_backoff(initial: Duration, max: Duration, attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(2).min(30);
+    initial.saturating_mul(1u32 << doublings).min(max)
 }
 
 /// How a delivery ended.

@@ -41,7 +41,9 @@ pub use crate::model::ServiceFilter;
 pub use app_support::{AppSupport, app_support_routes};
 pub use auth::{TokenValidator, require_bearer};
 pub use context::{Caller, PublicUrl, RequestContext, RequestScheme};
-pub use dispatcher::{DeliveryOutcome, DeliveryReport, DispatcherConfig, NotificationDispatcher};
+pub use dispatcher::{
+    DeliveryOutcome, DeliveryReport, DispatcherConfig, NotificationDispatcher, retry_backoff,
+};
 pub use service_mgmt::{ServiceManagement, service_management_routes, service_representation};
 
 use axum::Router;
