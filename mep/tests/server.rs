@@ -160,6 +160,8 @@ async fn mm5_is_served_on_its_own_listener_only() {
         .await
         .unwrap();
     assert!(status["deliveries"]["delivered"].is_u64(), "{status}");
+    assert_eq!(status["storeResyncs"], 0, "{status}");
+    assert_eq!(status["inSync"], true, "{status}");
     // The same port for both is refused at configuration time.
     let mut clash = config();
     clash.mp1.listen = SocketAddr::from(([127, 0, 0, 1], 18099));
