@@ -1,10 +1,10 @@
 //! The Mm5 client, as a MEP manager uses it.
 
-use crate::Error;
 use crate::model::{
     AppDConfig, CallStatistics, GovernResponse, PlatformCapability, SubscribeStatistic,
     TaskProgress,
 };
+use crate::{Error, paths};
 use mec_core::client::{ApiRequest, Auth, HttpClient, HttpClientBuilder, path_segment};
 use mec_mp1::model::ServiceInfo;
 use std::time::Duration;
@@ -116,20 +116,16 @@ impl Client {
     pub fn app_config(&self, app_instance_id: &str) -> AppConfigs {
         AppConfigs {
             http: self.http.clone(),
-            path: format!(
-                "mepcfg/app_lcm/v1/applications/{}/appd_configuration",
-                path_segment(app_instance_id)
-            ),
+            path: relative(paths::app_config(&path_segment(app_instance_id))),
         }
     }
 
     /// A configuration task's progress.
     pub async fn task(&self, task_id: &str) -> Result<TaskProgress, Error> {
         self.http
-            .execute(ApiRequest::get(format!(
-                "mepcfg/app_lcm/v1/tasks/{}/appd_configuration",
-                path_segment(task_id)
-            )))
+            .execute(ApiRequest::get(relative(paths::task(&path_segment(
+                task_id,
+            )))))
             .await?
             .json()
             .map_err(Error::from)
@@ -165,9 +161,7 @@ impl Client {
     /// The platform's capabilities (the services registered on it, with their consumers).
     pub async fn capabilities(&self) -> Result<Vec<PlatformCapability>, Error> {
         self.http
-            .execute(ApiRequest::get(
-                "mepcfg/mec_platform_config/v1/capabilities",
-            ))
+            .execute(ApiRequest::get(relative(paths::capabilities())))
             .await?
             .json()
             .map_err(Error::from)
@@ -182,10 +176,7 @@ impl Client {
     ) -> Result<Vec<PlatformCapability>, Error> {
         let mut all: Vec<PlatformCapability> = self
             .http
-            .execute(
-                ApiRequest::get("mepcfg/mec_platform_config/v1/capabilities")
-                    .query("ser_name", ser_name),
-            )
+            .execute(ApiRequest::get(relative(paths::capabilities())).query("ser_name", ser_name))
             .await?
             .json()?;
         all.retain(|c| c.capability_name == ser_name);
@@ -195,10 +186,9 @@ impl Client {
     /// One capability by its id (a `serInstanceId`).
     pub async fn capability(&self, capability_id: &str) -> Result<PlatformCapability, Error> {
         self.http
-            .execute(ApiRequest::get(format!(
-                "mepcfg/mec_platform_config/v1/capabilities/{}",
-                path_segment(capability_id)
-            )))
+            .execute(ApiRequest::get(relative(paths::capability(&path_segment(
+                capability_id,
+            )))))
             .await?
             .json()
             .map_err(Error::from)
@@ -213,12 +203,9 @@ impl Client {
         })?;
         self.http
             .execute(
-                ApiRequest::delete(
-                    // Relative to the base URL, which may carry a prefix of its own.
-                    mec_mp1::paths::app_instance_termination(&path_segment(app_instance_id).into())
-                        .trim_start_matches('/')
-                        .to_owned(),
-                )
+                ApiRequest::delete(relative(mec_mp1::paths::app_instance_termination(
+                    &path_segment(app_instance_id).into(),
+                )))
                 .header(http::HeaderName::from_static("x-appinstanceid"), header),
             )
             .await
@@ -230,7 +217,7 @@ impl Client {
     pub async fn call_statistics(&self) -> Result<CallStatistics, Error> {
         let r: GovernResponse<CallStatistics> = self
             .http
-            .execute(ApiRequest::get("mep/service_govern/v1/kong_log"))
+            .execute(ApiRequest::get(relative(paths::call_records())))
             .await?
             .json()?;
         Ok(r.data)
@@ -239,7 +226,7 @@ impl Client {
     /// Records an API gateway log entry (what Kong's http-log plugin sends).
     pub async fn record_api_call(&self, record: &serde_json::Value) -> Result<(), Error> {
         self.http
-            .execute(ApiRequest::post("mep/service_govern/v1/kong_log").json(record)?)
+            .execute(ApiRequest::post(relative(paths::call_records())).json(record)?)
             .await
             .map(drop)
             .map_err(Error::from)
@@ -249,7 +236,7 @@ impl Client {
     pub async fn subscribe_statistic(&self) -> Result<SubscribeStatistic, Error> {
         let r: GovernResponse<SubscribeStatistic> = self
             .http
-            .execute(ApiRequest::get("mep/service_govern/v1/subscribe_statistic"))
+            .execute(ApiRequest::get(relative(paths::subscribe_statistic())))
             .await?
             .json()?;
         Ok(r.data)
@@ -259,7 +246,7 @@ impl Client {
     pub async fn governed_services(&self) -> Result<Vec<ServiceInfo>, Error> {
         let r: GovernResponse<Option<Vec<ServiceInfo>>> = self
             .http
-            .execute(ApiRequest::get("mep/service_govern/v1/services"))
+            .execute(ApiRequest::get(relative(paths::governed_services())))
             .await?
             .json()?;
         Ok(r.data.unwrap_or_default())
@@ -309,4 +296,9 @@ impl AppConfigs {
             .json()
             .map_err(Error::from)
     }
+}
+
+/// A path made relative to the client's base URL, which may carry a prefix of its own.
+fn relative(path: String) -> String {
+    path.trim_start_matches('/').to_owned()
 }

@@ -15,6 +15,7 @@
 pub mod client;
 mod error;
 pub mod model;
+pub mod paths;
 pub mod server;
 
 pub use client::{AppConfigs, Client, ClientBuilder, WaitOptions};

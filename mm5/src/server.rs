@@ -5,6 +5,7 @@ use crate::model::{
     AppDConfig, CallStatistics, GovernResponse, PlatformCapability, SubscribeStatistic,
     TaskProgress,
 };
+use crate::paths;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, RawQuery, State};
 use axum::http::StatusCode;
@@ -139,10 +140,6 @@ pub trait Mm5: Send + Sync + 'static {
     }
 }
 
-const APP_LCM: &str = "/mepcfg/app_lcm/v1";
-const PLATFORM: &str = "/mepcfg/mec_platform_config/v1";
-const GOVERN: &str = "/mep/service_govern/v1";
-
 /// The Mm5 routes over an implementation, with fallbacks and the body limit. Mount at the root: the paths carry
 /// their own prefixes (`/mepcfg/...`, `/mep/...`).
 pub fn router<S: Mm5>(implementation: S) -> Router {
@@ -162,37 +159,25 @@ where
 {
     Router::new()
         .route(
-            &format!("{APP_LCM}/applications/{{app}}/appd_configuration"),
+            &paths::app_config("{app}"),
             get(get_config::<S>)
                 .post(create_config::<S>)
                 .put(update_config::<S>)
                 .delete(delete_config::<S>),
         )
+        .route(&paths::task("{task}"), get(get_task::<S>))
+        .route(&paths::capabilities(), get(list_capabilities::<S>))
+        .route(&paths::capability("{id}"), get(get_capability::<S>))
         .route(
-            &format!("{APP_LCM}/tasks/{{task}}/appd_configuration"),
-            get(get_task::<S>),
-        )
-        .route(
-            &format!("{PLATFORM}/capabilities"),
-            get(list_capabilities::<S>),
-        )
-        .route(
-            &format!("{PLATFORM}/capabilities/{{id}}"),
-            get(get_capability::<S>),
-        )
-        .route(
-            "/mep/mec_app_support/v1/applications/{app}/AppInstanceTermination",
+            &mec_mp1::paths::app_instance_termination(&"{app}".into()),
             axum::routing::delete(terminate::<S>),
         )
         .route(
-            &format!("{GOVERN}/kong_log"),
+            &paths::call_records(),
             get(call_statistics::<S>).post(record_api_call::<S>),
         )
-        .route(
-            &format!("{GOVERN}/subscribe_statistic"),
-            get(subscribe_statistic::<S>),
-        )
-        .route(&format!("{GOVERN}/services"), get(governed_services::<S>))
+        .route(&paths::subscribe_statistic(), get(subscribe_statistic::<S>))
+        .route(&paths::governed_services(), get(governed_services::<S>))
 }
 
 /// App instance ids: EdgeGallery requires UUIDs here; any 1..64-character id of letters, digits, `-`, `_` or `.`
