@@ -197,6 +197,8 @@ pub(crate) struct Cache {
     pub(crate) event_seq: Option<Versioned<u64>>,
     /// Records that could not be decoded (key, reason): counted and shown, never silently dropped.
     pub(crate) undecodable: Vec<(String, String)>,
+    /// The highest revision applied: a store listed at a lower one was reset behind the cache's back.
+    pub(crate) highest_revision: Revision,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(
@@ -224,21 +226,35 @@ fn newer<T>(current: Option<&Versioned<T>>, revision: Revision) -> bool {
 fn fresh<T: serde::de::DeserializeOwned>(
     current: Option<&Versioned<T>>,
     entry: &Entry,
-    undecodable: &mut Vec<(String, String)>,
+    sink: &mut Unreadable<'_>,
 ) -> Option<Versioned<T>> {
     if !newer(current, entry.revision) {
         return None;
     }
-    decode(entry, undecodable).map(|value| Versioned {
+    let decoded = decode(entry, sink.list).map(|value| Versioned {
         value,
         revision: entry.revision,
-    })
+    });
+    sink.failed |= decoded.is_none();
+    decoded
+}
+
+/// Where [`fresh`] reports a newer record it cannot read.
+struct Unreadable<'a> {
+    list: &'a mut Vec<(String, String)>,
+    failed: bool,
 }
 
 impl Cache {
     /// Applies a store entry (a put); `key` is relative to the engine's prefix.
     pub(crate) fn put(&mut self, key: &str, entry: &Entry) {
-        let u = &mut self.undecodable;
+        self.highest_revision = self.highest_revision.max(entry.revision);
+        let mut list = std::mem::take(&mut self.undecodable);
+        let mut sink = Unreadable {
+            list: &mut list,
+            failed: false,
+        };
+        let u = &mut sink;
         if let Some(id) = key.strip_prefix(APPS) {
             if let Some(v) = fresh(self.apps.get(id), entry, u) {
                 self.apps.insert(id.to_owned(), v);
@@ -293,10 +309,17 @@ impl Cache {
         {
             self.event_seq = Some(v);
         }
+        let failed = sink.failed;
+        self.undecodable = list;
+        // A newer value that cannot be read: what is cached is no longer what the store holds.
+        if failed {
+            self.delete(key, entry.revision);
+        }
     }
 
     /// Applies a deletion made at `revision`; a key written again later is kept.
     pub(crate) fn delete(&mut self, key: &str, revision: Revision) {
+        self.highest_revision = self.highest_revision.max(revision);
         fn remove<K: std::hash::Hash + Eq + std::borrow::Borrow<str>, T>(
             map: &mut HashMap<K, Versioned<T>>,
             id: &str,
@@ -476,6 +499,41 @@ impl Cache {
             );
         }
         Box::new(self.services.values().map(|v| &v.value.info))
+    }
+
+    /// Makes the cache what a listing of the store under `prefix` at `revision` says, in place: what did not
+    /// change since it was cached is neither decoded nor copied again, what the listing lacks leaves, and a
+    /// write made after the listing stays. `known` is [`highest_revision`](Self::highest_revision) when the
+    /// listing began: a listing older than that means the store went backwards (wiped, restored), and it is
+    /// read afresh.
+    pub(crate) fn reconcile(
+        &mut self,
+        entries: &[Entry],
+        revision: Revision,
+        prefix: &str,
+        known: Revision,
+    ) {
+        if revision < known {
+            tracing::warn!(
+                listed = revision,
+                cached = known,
+                "the store's revision went backwards: reading it afresh"
+            );
+            *self = Self::default();
+        }
+        self.undecodable.clear();
+        let mut listed = HashSet::with_capacity(entries.len());
+        for e in entries {
+            if let Some(key) = e.key.strip_prefix(prefix) {
+                self.put(key, e);
+                listed.insert(key);
+            }
+        }
+        for key in self.keys() {
+            if !listed.contains(key.as_str()) {
+                self.delete(&key, revision);
+            }
+        }
     }
 
     /// Every key held (relative to the prefix).
@@ -673,6 +731,46 @@ mod tests {
             cache.delete(key, 100);
         }
         assert!(cache.keys().is_empty());
+    }
+
+    fn entry(key: &str, value: &[u8], revision: Revision) -> Entry {
+        Entry {
+            key: key.to_owned(),
+            value: value.to_vec().into(),
+            revision,
+        }
+    }
+
+    #[test]
+    fn a_newer_record_that_cannot_be_read_replaces_the_cached_one() {
+        let mut cache = Cache::default();
+        put_service(&mut cache, "a", "app-1", "svc", 1);
+        let key = format!("{SERVICES}a");
+        cache.put(&key, &entry(&key, b"{\"owner\": 7}", 2));
+        assert!(cache.services.get("a").is_none());
+        assert!(found(&cache, "ser_name=svc").is_empty());
+        assert!(found(&cache, "ser_category_id=cat").is_empty());
+        assert_eq!(cache.undecodable.len(), 1);
+        assert_eq!(cache.undecodable[0].0, key);
+    }
+
+    #[test]
+    fn reconciling_keeps_later_writes_drops_the_unlisted_and_starts_over_after_a_reset() {
+        let mut cache = Cache::default();
+        put_service(&mut cache, "kept", "app-1", "svc", 3);
+        put_service(&mut cache, "gone", "app-1", "svc", 4);
+        put_service(&mut cache, "later", "app-1", "svc", 9);
+        let kept = serde_json::to_vec(&cache.services.get("kept").unwrap().value).unwrap();
+        // Listed at revision 8, when the cache knew up to 8: "gone" was deleted before it, "later" was written
+        // after it.
+        let listing = [entry(&format!("{SERVICES}kept"), &kept, 3)];
+        cache.reconcile(&listing, 8, "", 8);
+        assert_eq!(found(&cache, "ser_name=svc"), ["kept", "later"]);
+        // A store reset behind the cache lists at a lower revision than any cached write: only the listing stays.
+        let fresh = [entry(&format!("{SERVICES}kept"), &kept, 1)];
+        cache.reconcile(&fresh, 2, "", cache.highest_revision);
+        assert_eq!(found(&cache, "ser_name=svc"), ["kept"]);
+        assert_eq!(cache.services.get("kept").unwrap().revision, 1);
     }
 
     #[test]

@@ -355,23 +355,12 @@ impl Engine {
     /// memory), what is gone from the store leaves the cache.
     async fn reload(&self) -> Result<(), StoreError> {
         let prefix = &self.inner.config.prefix;
+        // Whatever the cache holds now was written before the listing: a listing older than that is a store
+        // that went backwards. Writes applied while it runs are newer than it, and stay.
+        let known = self.read().highest_revision;
         let (entries, revision) = self.inner.store.list(prefix).await?;
-        {
-            let mut cache = self.cache_mut();
-            cache.undecodable.clear();
-            let mut listed = std::collections::HashSet::with_capacity(entries.len());
-            for e in &entries {
-                if let Some(key) = e.key.strip_prefix(prefix.as_str()) {
-                    cache.put(key, e);
-                    listed.insert(key);
-                }
-            }
-            for key in cache.keys() {
-                if !listed.contains(key.as_str()) {
-                    cache.delete(&key, revision);
-                }
-            }
-        }
+        self.cache_mut()
+            .reconcile(&entries, revision, prefix, known);
         self.changed();
         Ok(())
     }
